@@ -1,0 +1,144 @@
+//! Bearer-token authentication in ARM's words, shared by every route that ARM's rules
+//! govern (the admin routes now; ARM itself later).
+//!
+//! 401 policy: no `Authorization` header → `AuthenticationFailed`; a header that is not
+//! `Bearer <token>` → `AuthenticationFailedInvalidHeader`; a token that fails verification →
+//! `InvalidAuthenticationToken` (with the verifier's reason in the message),
+//! `InvalidAuthenticationTokenAudience` or `ExpiredAuthenticationToken`. Every 401 carries a
+//! `WWW-Authenticate` challenge naming the authority, as ARM's does.
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use azlite_token::{IssuerPolicy, KeyRing, TokenError, Validation, VerifiedToken, verify};
+use azlite_types::UnixTime;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// The audiences ARM accepts (reference: arm-rbac-protocol.md §1.9).
+pub const ARM_AUDIENCES: [&str; 4] = [
+    "https://management.core.windows.net/",
+    "https://management.core.windows.net",
+    "https://management.azure.com/",
+    "https://management.azure.com",
+];
+
+/// An ARM-shaped error: status, code, message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArmError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `error.code`.
+    pub code: &'static str,
+    /// `error.message`.
+    pub message: String,
+}
+
+impl ArmError {
+    /// A new error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+}
+
+impl IntoResponse for ArmError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        let mut response = (self.status, body).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\", error_description=\"The authentication failed because of missing 'Authorization' header.\"";
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
+    }
+}
+
+/// `M/d/yyyy h:mm:ss tt`, the .NET format ARM prints times in.
+fn arm_time(t: UnixTime) -> String {
+    let Ok(d) = OffsetDateTime::from_unix_timestamp(t) else { return t.to_string() };
+    let hour12 = match d.hour() % 12 {
+        0 => 12,
+        h => h,
+    };
+    let tail = d.format(format_description!("[minute]:[second]")).unwrap_or_default();
+    let meridiem = if d.hour() < 12 { "AM" } else { "PM" };
+    format!("{}/{}/{} {hour12}:{tail} {meridiem}", u8::from(d.month()), d.day(), d.year())
+}
+
+/// Maps a verifier failure to ARM's 401.
+pub fn arm_token_error(error: &TokenError) -> ArmError {
+    let unauthorized = |code, message: String| ArmError::new(StatusCode::UNAUTHORIZED, code, message);
+    match error {
+        TokenError::Expired { exp, now } => unauthorized(
+            "ExpiredAuthenticationToken",
+            format!(
+                "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+                arm_time(*exp),
+                arm_time(*now)
+            ),
+        ),
+        TokenError::InvalidAudience(aud) => unauthorized(
+            "InvalidAuthenticationTokenAudience",
+            format!(
+                "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences {}.",
+                ARM_AUDIENCES.map(|a| format!("'{a}'")).join(",")
+            ),
+        ),
+        other => unauthorized("InvalidAuthenticationToken", format!("The access token is invalid. {other}")),
+    }
+}
+
+/// Verifies the bearer token of a request for an ARM-audience route.
+pub fn authenticate(
+    headers: &HeaderMap,
+    keys: &KeyRing,
+    issuers: IssuerPolicy,
+    now: UnixTime,
+) -> Result<VerifiedToken, ArmError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ArmError::new(
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| {
+            ArmError::new(
+                StatusCode::UNAUTHORIZED,
+                "AuthenticationFailedInvalidHeader",
+                "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+            )
+        })?;
+    let validation = Validation::new(ARM_AUDIENCES.iter().map(|a| (*a).to_owned()).collect(), issuers);
+    verify(token, keys, &validation, now).map_err(|e| arm_token_error(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_printed_the_dotnet_way() {
+        assert_eq!(arm_time(1_452_304_932), "1/9/2016 2:02:12 AM");
+        assert_eq!(arm_time(1_452_350_000), "1/9/2016 2:33:20 PM");
+        assert_eq!(arm_time(1_452_297_600), "1/9/2016 12:00:00 AM");
+    }
+
+    #[test]
+    fn missing_and_malformed_headers_have_their_own_codes() {
+        let ring = KeyRing::from_jwks(&Default::default()).unwrap();
+        let err = authenticate(&HeaderMap::new(), &ring, IssuerPolicy::AnyEntraTenant, 0).unwrap_err();
+        assert_eq!(err.code, "AuthenticationFailed");
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        let err = authenticate(&h, &ring, IssuerPolicy::AnyEntraTenant, 0).unwrap_err();
+        assert_eq!(err.code, "AuthenticationFailedInvalidHeader");
+    }
+}

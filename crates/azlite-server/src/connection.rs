@@ -1,0 +1,61 @@
+//! `DATA_DIR/connection.json`: how clients (the CLI, tests, scripts) find a running azlite
+//! and its owner credentials. Written atomically with mode 0600 when the server is ready.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::tls::write_private;
+
+/// The contents of `connection.json`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionInfo {
+    /// Base URL of the HTTPS listener, e.g. `https://127.0.0.1:8443`.
+    pub https: String,
+    /// The CA certificate to trust (PEM path).
+    pub ca_certificate: PathBuf,
+    /// The default tenant.
+    pub tenant_id: String,
+    /// The default subscription.
+    pub subscription_id: String,
+    /// The owner's client id.
+    pub client_id: String,
+    /// The owner's client secret.
+    pub client_secret: String,
+    /// The Entra authority for clients (`{https}/{tenantId}`).
+    pub authority: String,
+}
+
+impl std::fmt::Debug for ConnectionInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionInfo")
+            .field("https", &self.https)
+            .field("ca_certificate", &self.ca_certificate)
+            .field("tenant_id", &self.tenant_id)
+            .field("subscription_id", &self.subscription_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ConnectionInfo {
+    /// The file's place in a data directory.
+    pub fn path(data_dir: &Path) -> PathBuf {
+        data_dir.join("connection.json")
+    }
+
+    /// Reads the file, if it is there and well-formed.
+    pub fn read(data_dir: &Path) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(Self::path(data_dir))?;
+        serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+
+    /// Writes the file atomically, readable by its owner only.
+    pub fn write(&self, data_dir: &Path) -> std::io::Result<()> {
+        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        text.push('\n');
+        write_private(&Self::path(data_dir), text.as_bytes(), 0o600)
+    }
+}

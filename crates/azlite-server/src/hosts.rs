@@ -1,0 +1,145 @@
+//! Routing by host name: Azure addresses each service by host (`login.microsoftonline.com`,
+//! `management.azure.com`, `<vault>.vault.azure.net`, …). A request goes to the service its
+//! `Host` names (or, without one, its TLS SNI). An IP address or `localhost` is the local
+//! host: there the admin routes, and the STS by path, answer.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
+
+use crate::auth::ArmError;
+use crate::config::HostNames;
+
+/// The TLS server name a connection asked for, put on every request by the listener.
+#[derive(Debug, Clone)]
+pub struct Sni(pub Option<String>);
+
+/// Which service a host name belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Service {
+    /// Entra (the STS).
+    Login,
+    /// ARM.
+    Management,
+    /// Microsoft Graph.
+    Graph,
+    /// A key vault, by name.
+    Vault(String),
+    /// A storage account's blob endpoint, by account name.
+    Blob(String),
+    /// A Data Lake Store, by name.
+    DataLake(String),
+    /// An IP address or `localhost`: services by path.
+    Local,
+    /// Not a name azlite serves.
+    Unknown(String),
+}
+
+/// Classifies a host (port and trailing dot removed, case-insensitive).
+pub fn classify(names: &HostNames, host: &str) -> Service {
+    let host = strip_port(host).trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() {
+        return Service::Local;
+    }
+    let is = |list: &[String]| list.iter().any(|n| n.eq_ignore_ascii_case(&host));
+    if is(&names.login) {
+        return Service::Login;
+    }
+    if is(&names.management) {
+        return Service::Management;
+    }
+    if is(&names.graph) {
+        return Service::Graph;
+    }
+    let label = |suffix: &str| {
+        host.strip_suffix(&suffix.to_ascii_lowercase())
+            .and_then(|rest| rest.strip_suffix('.'))
+            .filter(|name| !name.is_empty() && !name.contains('.'))
+            .map(str::to_owned)
+    };
+    if let Some(name) = label(&names.vault_suffix) {
+        return Service::Vault(name);
+    }
+    if let Some(name) = label(&names.blob_suffix) {
+        return Service::Blob(name);
+    }
+    if let Some(name) = label(&names.datalake_suffix) {
+        return Service::DataLake(name);
+    }
+    Service::Unknown(host)
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        // [::1]:8443
+        return rest.split_once(']').map_or(rest, |(ip, _)| ip);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// The routers of the services, chosen per request.
+#[derive(Clone)]
+pub(crate) struct Services {
+    pub(crate) names: Arc<HostNames>,
+    pub(crate) sts: Router,
+    pub(crate) admin: Router,
+}
+
+/// The single handler of the listener: picks a service by host, then lets its router route.
+pub(crate) async fn dispatch(State(services): State<Services>, request: Request) -> Response {
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()))
+        .or_else(|| request.extensions().get::<Sni>().and_then(|s| s.0.clone()))
+        .unwrap_or_default();
+    let router = match classify(&services.names, &host) {
+        Service::Login => services.sts,
+        Service::Local if request.uri().path().starts_with("/azlite/admin/") => services.admin,
+        Service::Local => services.sts,
+        Service::Management | Service::Graph | Service::Vault(_) | Service::Blob(_) | Service::DataLake(_) => {
+            return not_served(&host, "this service is not available in this version of azlite");
+        }
+        Service::Unknown(_) => return not_served(&host, "azlite does not serve this host name"),
+    };
+    match router.oneshot(request.map(Body::new)).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+fn not_served(host: &str, why: &str) -> Response {
+    ArmError::new(StatusCode::NOT_FOUND, "HostNotFound", format!("The host '{host}' is not served: {why}.")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_map_to_services() {
+        let names = HostNames::default();
+        assert_eq!(classify(&names, "login.microsoftonline.com"), Service::Login);
+        assert_eq!(classify(&names, "LOGIN.windows.net:443"), Service::Login);
+        assert_eq!(classify(&names, "management.azure.com."), Service::Management);
+        assert_eq!(classify(&names, "myvault.vault.azure.net"), Service::Vault("myvault".into()));
+        assert_eq!(classify(&names, "acct.blob.core.windows.net"), Service::Blob("acct".into()));
+        assert_eq!(classify(&names, "store.azuredatalakestore.net"), Service::DataLake("store".into()));
+        assert_eq!(classify(&names, "127.0.0.1:8443"), Service::Local);
+        assert_eq!(classify(&names, "[::1]:8443"), Service::Local);
+        assert_eq!(classify(&names, "localhost"), Service::Local);
+        assert_eq!(classify(&names, "a.b.vault.azure.net"), Service::Unknown("a.b.vault.azure.net".into()));
+        assert_eq!(classify(&names, "vault.azure.net"), Service::Unknown("vault.azure.net".into()));
+        assert_eq!(classify(&names, "example.com"), Service::Unknown("example.com".into()));
+    }
+}

@@ -1,0 +1,211 @@
+//! The composition root: configuration → store → clock → services → one TLS listener.
+//!
+//! Architecture Invariant: this is the only crate that names a concrete storage backend
+//! ([`azlite_store::SqliteStore`]) and that knows how the services are wired together.
+//!
+//! Start-up is two steps so that tests and the binary share it: [`Cloud::open`] prepares
+//! everything (store, keys, certificates, bootstrap objects), and [`Cloud::serve`] takes a
+//! listener that is already bound (port 0 in tests) and a shutdown future.
+
+mod admin;
+pub mod auth;
+pub mod config;
+mod connection;
+pub mod hosts;
+mod serve;
+pub mod tls;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use azlite_store::{SqliteStore, Store, StoreError};
+use azlite_sts::{Bootstrap, ResourceSuffixes, Sts, StsConfig, StsError};
+use azlite_types::{Clock, OffsetClock};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+pub use admin::PeerAddr;
+pub use config::{Config, ConfigError, default_data_dir};
+pub use connection::ConnectionInfo;
+pub use tls::{LocalCa, TlsError};
+
+/// Why azlite could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error("cannot open the store")]
+    Store(#[from] StoreError),
+    /// The token service could not start.
+    #[error("cannot start the token service")]
+    Sts(#[from] StsError),
+    /// The CA or the server certificate failed.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// `connection.json` could not be written.
+    #[error("cannot write {path}")]
+    ConnectionFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A prepared azlite: everything but the listener.
+pub struct Cloud {
+    config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<OffsetClock>,
+    sts: Arc<Sts>,
+    bootstrap: Arc<Bootstrap>,
+    owner_secret: String,
+    ca: LocalCa,
+    acceptor: TlsAcceptor,
+}
+
+impl std::fmt::Debug for Cloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cloud").field("config", &self.config).field("ca", &self.ca).finish()
+    }
+}
+
+impl Cloud {
+    /// Opens the data directory (creating what a first start needs) and prepares every
+    /// service.
+    pub async fn open(config: Config) -> Result<Self, StartError> {
+        let dir = config.data_dir.clone();
+        create_private_dir(&dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("azlite.db")).await?);
+        let offset = store
+            .get_setting(admin::CLOCK_OFFSET_SETTING)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let clock = Arc::new(OffsetClock::new(offset));
+        let sts_config = StsConfig {
+            app_token_lifetime: config.tokens.app_lifetime_seconds,
+            resource_suffixes: ResourceSuffixes { storage: vec![config.names.blob_suffix.clone()] },
+            ..StsConfig::default()
+        };
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        let sts = Arc::new(Sts::open(store.clone(), dyn_clock, sts_config).await?);
+        let bootstrap = azlite_sts::bootstrap(store.as_ref(), clock.now()).await?;
+        let owner_secret = owner_secret(&dir, &store, &bootstrap, clock.now()).await?;
+        let ca = LocalCa::load_or_create(&dir)?;
+        let acceptor = TlsAcceptor::from(ca.server_config(&config.certificate_names())?);
+        Ok(Self { config, store, clock, sts, bootstrap: Arc::new(bootstrap), owner_secret, ca, acceptor })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The token service.
+    pub fn sts(&self) -> &Arc<Sts> {
+        &self.sts
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The clock every service uses.
+    pub fn clock(&self) -> &Arc<OffsetClock> {
+        &self.clock
+    }
+
+    /// The default tenant, subscription and owner.
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    /// The local CA.
+    pub fn ca(&self) -> &LocalCa {
+        &self.ca
+    }
+
+    /// What clients need to reach this azlite on `addr`.
+    pub fn connection_info(&self, addr: SocketAddr) -> ConnectionInfo {
+        let https = format!("https://{addr}");
+        ConnectionInfo {
+            authority: format!("{https}/{}", self.bootstrap.tenant.id),
+            https,
+            ca_certificate: self.ca.certificate_path().to_owned(),
+            tenant_id: self.bootstrap.tenant.id.to_string(),
+            subscription_id: self.bootstrap.subscription.id.to_string(),
+            client_id: self.bootstrap.owner_app.app_id.to_string(),
+            client_secret: self.owner_secret.clone(),
+        }
+    }
+
+    /// Writes `connection.json` for a listener on `addr`.
+    pub fn write_connection_file(&self, addr: SocketAddr) -> Result<ConnectionInfo, StartError> {
+        let info = self.connection_info(addr);
+        info.write(&self.config.data_dir).map_err(|source| StartError::ConnectionFile {
+            path: ConnectionInfo::path(&self.config.data_dir),
+            source,
+        })?;
+        Ok(info)
+    }
+
+    /// The router of the whole listener.
+    pub fn router(&self) -> Router {
+        let services = hosts::Services {
+            names: Arc::new(self.config.names.clone()),
+            sts: azlite_sts::http::router(self.sts.clone()),
+            admin: Router::new().nest(
+                "/azlite/admin",
+                admin::router(self.sts.clone(), self.clock.clone(), self.bootstrap.clone()),
+            ),
+        };
+        Router::new().fallback(hosts::dispatch).with_state(services)
+    }
+
+    /// Serves on `listener` until `shutdown` resolves.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        let app = self.router();
+        serve::serve_tls(listener, self.acceptor.clone(), app, shutdown).await;
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+/// The owner's secret: new on the first start; afterwards the one in `connection.json`. If
+/// that file is gone (or names another owner), a new secret is added: secrets are stored
+/// only as hashes.
+async fn owner_secret(
+    dir: &Path,
+    store: &Arc<dyn Store>,
+    bootstrap: &Bootstrap,
+    now: i64,
+) -> Result<String, StartError> {
+    if let Some(secret) = &bootstrap.new_owner_secret {
+        return Ok(secret.clone());
+    }
+    let owner = bootstrap.owner_app.app_id.to_string();
+    if let Ok(info) = ConnectionInfo::read(dir)
+        && info.client_id == owner
+    {
+        return Ok(info.client_secret);
+    }
+    tracing::warn!("connection.json is missing or stale: adding a new client secret for the owner");
+    Ok(azlite_sts::add_client_secret(store.as_ref(), bootstrap.owner_app.app_id, now).await?)
+}

@@ -1,0 +1,119 @@
+//! Fresh objects for the checks: random ids, unique names, fixed times.
+
+use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId, UnixTime};
+use uuid::Uuid;
+
+use crate::{
+    Application, KeyCredential, PasswordCredential, ServicePrincipal, ServicePrincipalKind,
+    StoreError, StoreResult, Subscription, Tenant, User,
+};
+
+/// A fixed point in time the checks count from (2023-11-14).
+pub(super) const T0: UnixTime = 1_700_000_000;
+
+/// A token unique to one call, usable in names, domains and keys.
+pub(super) fn unique() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+pub(super) fn tenant(created_at: UnixTime) -> Tenant {
+    Tenant {
+        id: TenantId::new_random(),
+        display_name: "Conformance".to_owned(),
+        default_domain: format!("c{}.onmicrosoft.com", unique()),
+        created_at,
+    }
+}
+
+pub(super) fn subscription(tenant: TenantId, created_at: UnixTime) -> Subscription {
+    Subscription {
+        id: SubscriptionId::new_random(),
+        tenant_id: tenant,
+        display_name: "Pay-As-You-Go".to_owned(),
+        state: "Enabled".to_owned(),
+        created_at,
+    }
+}
+
+pub(super) fn application(tenant: TenantId, identifier_uris: &[&str]) -> Application {
+    Application {
+        object_id: ObjectId::new_random(),
+        app_id: ClientId::new_random(),
+        tenant_id: tenant,
+        display_name: "conformance-app".to_owned(),
+        identifier_uris: identifier_uris
+            .iter()
+            .map(|uri| (*uri).to_owned())
+            .collect(),
+        access_token_version: 2,
+        created_at: T0,
+    }
+}
+
+pub(super) fn service_principal(
+    tenant: TenantId,
+    app_id: ClientId,
+    created_at: UnixTime,
+) -> ServicePrincipal {
+    ServicePrincipal {
+        object_id: ObjectId::new_random(),
+        app_id,
+        tenant_id: tenant,
+        display_name: "conformance-sp".to_owned(),
+        kind: ServicePrincipalKind::Application,
+        managed_identity_resource_id: None,
+        created_at,
+    }
+}
+
+pub(super) fn password_credential(app_id: ClientId, name: &str) -> PasswordCredential {
+    PasswordCredential {
+        key_id: Uuid::new_v4(),
+        app_id,
+        display_name: name.to_owned(),
+        hint: "abc".to_owned(),
+        salt: vec![1, 2, 3, 4],
+        secret_hash: vec![0xab; 32],
+        start: T0,
+        end: T0 + 86_400,
+    }
+}
+
+pub(super) fn key_credential(app_id: ClientId, name: &str) -> KeyCredential {
+    KeyCredential {
+        key_id: Uuid::new_v4(),
+        app_id,
+        display_name: name.to_owned(),
+        // Not a real certificate: the store keeps bytes, it does not parse them. The zero
+        // byte checks that they round-trip as bytes, not as text.
+        certificate_der: vec![0x30, 0x82, 0x00, 0x01, 0xff],
+        start: T0,
+        end: T0 + 86_400,
+    }
+}
+
+pub(super) fn user(tenant: TenantId, user_principal_name: &str) -> User {
+    User {
+        object_id: ObjectId::new_random(),
+        tenant_id: tenant,
+        user_principal_name: user_principal_name.to_owned(),
+        display_name: "Conformance User".to_owned(),
+        password_salt: vec![9, 8, 7],
+        password_hash: vec![0x5a; 32],
+        created_at: T0,
+    }
+}
+
+/// Asserts that `result` is a [`StoreError::Conflict`].
+#[track_caller]
+pub(super) fn assert_conflict<T: std::fmt::Debug>(result: StoreResult<T>, what: &str) {
+    match result {
+        Err(StoreError::Conflict(message)) => {
+            assert!(
+                !message.is_empty(),
+                "{what}: the conflict should say what collided"
+            );
+        }
+        other => panic!("{what}: expected a conflict, got {other:?}"),
+    }
+}

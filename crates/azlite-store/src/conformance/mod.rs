@@ -1,0 +1,45 @@
+//! The backend-independent conformance suite: what every [`Store`] must do, checked through
+//! the traits alone.
+//!
+//! Each check is a `pub async fn` taking `&dyn Store`; [`run_all`] runs them in turn. The
+//! checks create their own objects under fresh random ids, domains and keys, so they pass on
+//! a store that already holds data, and they may run one after another on the same store
+//! (which [`run_all`] does) or each on its own store (which `tests/conformance.rs` does, to
+//! report them separately). A backend in another crate runs the same suite:
+//!
+//! ```ignore
+//! #[tokio::test]
+//! async fn postgres_conforms() {
+//!     let store = PostgresStore::connect(&test_database_url()).await.unwrap();
+//!     azlite_store::conformance::run_all(&store).await;
+//! }
+//! ```
+//!
+//! This is test code compiled into the library so that other crates can call it: a check
+//! panics, with a message naming the broken rule, on the first departure from the contract.
+
+mod directory;
+mod fixtures;
+mod keys;
+
+pub use directory::{
+    applications, batch_atomicity, credentials, service_principal_deletion, service_principals,
+    subscriptions, tenants, users,
+};
+pub use keys::{settings, signing_keys};
+
+use crate::Store;
+
+/// Runs every check against `store`, one after another.
+pub async fn run_all(store: &dyn Store) {
+    tenants(store).await;
+    subscriptions(store).await;
+    applications(store).await;
+    service_principals(store).await;
+    credentials(store).await;
+    service_principal_deletion(store).await;
+    users(store).await;
+    batch_atomicity(store).await;
+    settings(store).await;
+    signing_keys(store).await;
+}

@@ -1,0 +1,128 @@
+//! Storage for azlite: the models as they are stored, the traits every backend implements,
+//! one error type, and the embedded SQLite backend.
+//!
+//! Architecture Invariant: services depend on the traits in this crate ([`Store`] and its
+//! parts), never on a backend. Only `azlite-server` names [`SqliteStore`]. A PostgreSQL
+//! backend will implement the same traits and run the same conformance suite
+//! ([`conformance`], run for SQLite by `tests/conformance.rs`).
+//!
+//! Durability contract: a method that returns `Ok` has committed its write; a crash
+//! (`kill -9`) at any moment afterwards loses nothing, and a crash at any moment leaves a
+//! store that opens.
+//!
+//! Ordering contract: "oldest first" means by creation time, then by insertion order; for
+//! credentials, which carry no creation time, by insertion order.
+
+pub mod conformance;
+mod error;
+mod models;
+mod sqlite;
+
+pub use error::StoreError;
+pub use models::{
+    Application, KeyCredential, PasswordCredential, ServicePrincipal, ServicePrincipalKind,
+    StoredSigningKey, Subscription, Tenant, User, WriteBatch,
+};
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId, UnixTime};
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Tenants, subscriptions and directory objects (applications, service principals, users)
+/// with their credentials.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync {
+    /// Commits every write in `batch` in one transaction: all of them or none.
+    /// A duplicate key anywhere fails the whole batch with [`StoreError::Conflict`].
+    async fn apply(&self, batch: WriteBatch) -> StoreResult<()>;
+
+    /// A tenant by id.
+    async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
+    /// A tenant by its default domain (e.g. `azlite.onmicrosoft.com`), case-insensitively.
+    async fn find_tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
+    /// Every tenant, oldest first.
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    /// A subscription by id.
+    async fn get_subscription(&self, id: SubscriptionId) -> StoreResult<Option<Subscription>>;
+    /// Every subscription, oldest first.
+    async fn list_subscriptions(&self) -> StoreResult<Vec<Subscription>>;
+
+    /// An application object by its app (client) id.
+    async fn get_application(&self, app_id: ClientId) -> StoreResult<Option<Application>>;
+    /// The application of `tenant` whose identifier URIs include `uri`, compared
+    /// case-insensitively and exactly otherwise (callers try the variants they accept).
+    /// An identifier URI is unique within a tenant: a second application claiming it fails
+    /// with [`StoreError::Conflict`].
+    async fn find_application_by_identifier_uri(
+        &self,
+        tenant: TenantId,
+        uri: &str,
+    ) -> StoreResult<Option<Application>>;
+
+    /// The service principal of `app_id` in `tenant`.
+    async fn get_service_principal_by_app_id(
+        &self,
+        tenant: TenantId,
+        app_id: ClientId,
+    ) -> StoreResult<Option<ServicePrincipal>>;
+    /// A service principal by object id.
+    async fn get_service_principal(
+        &self,
+        object_id: ObjectId,
+    ) -> StoreResult<Option<ServicePrincipal>>;
+    /// The service principals of a tenant, oldest first.
+    async fn list_service_principals(&self, tenant: TenantId)
+    -> StoreResult<Vec<ServicePrincipal>>;
+    /// Deletes a service principal with its credentials. Returns whether it existed.
+    ///
+    /// Credentials are keyed by app id and belong to the application: they are deleted with
+    /// the principal only when no application object and no other service principal has
+    /// that app id (so credentials added straight to a principal leave with it, and an
+    /// application's credentials survive the deletion of its principal).
+    async fn delete_service_principal(&self, object_id: ObjectId) -> StoreResult<bool>;
+
+    /// The password credentials (client secrets) of an application, oldest first.
+    async fn list_password_credentials(
+        &self,
+        app_id: ClientId,
+    ) -> StoreResult<Vec<PasswordCredential>>;
+    /// The key credentials (certificates) of an application, oldest first.
+    async fn list_key_credentials(&self, app_id: ClientId) -> StoreResult<Vec<KeyCredential>>;
+
+    /// A user by object id.
+    async fn get_user(&self, object_id: ObjectId) -> StoreResult<Option<User>>;
+    /// A user by user principal name, case-insensitively.
+    async fn find_user_by_upn(&self, upn: &str) -> StoreResult<Option<User>>;
+}
+
+/// The token service's signing keys.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    /// Every signing key, active or retired, oldest first.
+    async fn list_signing_keys(&self) -> StoreResult<Vec<StoredSigningKey>>;
+    /// Adds a key. A key with the same `kid` fails with [`StoreError::Conflict`].
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> StoreResult<()>;
+    /// Marks a key retired at `at`: it signs no more tokens but stays published.
+    /// Returns whether the key exists; a key already retired keeps its first retirement time.
+    async fn retire_signing_key(&self, kid: &str, at: UnixTime) -> StoreResult<bool>;
+    /// Removes a key for good (once no token it signed can still be valid).
+    async fn delete_signing_key(&self, kid: &str) -> StoreResult<bool>;
+}
+
+/// Small named values: bootstrap ids, the clock offset.
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    /// The value of a setting, if set.
+    async fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Sets (inserts or replaces) a setting.
+    async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
+}
+
+/// Everything a backend provides.
+pub trait Store: DirectoryStore + SigningKeyStore + SettingsStore {}
+
+impl<T: DirectoryStore + SigningKeyStore + SettingsStore> Store for T {}

@@ -1,0 +1,214 @@
+//! The models as they are stored. These never go on the wire: services map them to their own
+//! response types.
+
+use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId, UnixTime};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A directory tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Tenant id (`tid`).
+    pub id: TenantId,
+    /// Display name.
+    pub display_name: String,
+    /// The initial domain, e.g. `azlite.onmicrosoft.com`; unique across tenants.
+    pub default_domain: String,
+    /// Creation time.
+    pub created_at: UnixTime,
+}
+
+/// An ARM subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Subscription id.
+    pub id: SubscriptionId,
+    /// The tenant the subscription trusts.
+    pub tenant_id: TenantId,
+    /// Display name.
+    pub display_name: String,
+    /// `Enabled`, `Disabled`, ...
+    pub state: String,
+    /// Creation time.
+    pub created_at: UnixTime,
+}
+
+/// An application object: the registration that owns credentials and identifier URIs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    /// Object id of the application object (not of its service principal).
+    pub object_id: ObjectId,
+    /// App (client) id; unique.
+    pub app_id: ClientId,
+    /// Home tenant.
+    pub tenant_id: TenantId,
+    /// Display name.
+    pub display_name: String,
+    /// App ID URIs under which the app can be requested as a resource.
+    pub identifier_uris: Vec<String>,
+    /// `1` or `2`: which token version this app accepts as a resource
+    /// (`api.requestedAccessTokenVersion`; Entra's default, null, means 1).
+    pub access_token_version: u8,
+    /// Creation time.
+    pub created_at: UnixTime,
+}
+
+/// What a service principal stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServicePrincipalKind {
+    /// The local instance of an application registration.
+    Application,
+    /// A managed identity (system- or user-assigned). It has no application object in the
+    /// tenant and no credentials: only the on-VM endpoints obtain tokens for it.
+    ManagedIdentity,
+}
+
+/// A service principal: the identity that receives tokens and role assignments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePrincipal {
+    /// Object id (`oid`, ARM's "principal id"); unique.
+    pub object_id: ObjectId,
+    /// App (client) id; unique per tenant.
+    pub app_id: ClientId,
+    /// Tenant the principal lives in.
+    pub tenant_id: TenantId,
+    /// Display name.
+    pub display_name: String,
+    /// Application or managed identity.
+    pub kind: ServicePrincipalKind,
+    /// For a managed identity, the ARM id it belongs to (`xms_mirid`): the VM for a
+    /// system-assigned identity, the identity resource for a user-assigned one.
+    pub managed_identity_resource_id: Option<String>,
+    /// Creation time.
+    pub created_at: UnixTime,
+}
+
+/// A client secret. Only a hash is stored; the secret itself is shown once, at creation.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordCredential {
+    /// Credential id (`keyId`).
+    pub key_id: Uuid,
+    /// The application it belongs to.
+    pub app_id: ClientId,
+    /// Display name.
+    pub display_name: String,
+    /// The first three characters of the secret, as Graph shows them (`hint`).
+    pub hint: String,
+    /// Salt for the hash.
+    pub salt: Vec<u8>,
+    /// SHA-256 of salt ‖ secret.
+    pub secret_hash: Vec<u8>,
+    /// Valid from.
+    pub start: UnixTime,
+    /// Valid until.
+    pub end: UnixTime,
+}
+
+impl std::fmt::Debug for PasswordCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordCredential")
+            .field("key_id", &self.key_id)
+            .field("app_id", &self.app_id)
+            .field("display_name", &self.display_name)
+            .field("hint", &self.hint)
+            .field("secret_hash", &"<redacted>")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish()
+    }
+}
+
+/// A certificate credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyCredential {
+    /// Credential id (`keyId`).
+    pub key_id: Uuid,
+    /// The application it belongs to.
+    pub app_id: ClientId,
+    /// Display name.
+    pub display_name: String,
+    /// The certificate, DER.
+    pub certificate_der: Vec<u8>,
+    /// Valid from.
+    pub start: UnixTime,
+    /// Valid until.
+    pub end: UnixTime,
+}
+
+/// A user account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Object id (`oid`); unique.
+    pub object_id: ObjectId,
+    /// Home tenant.
+    pub tenant_id: TenantId,
+    /// `alice@azlite.onmicrosoft.com`; unique, case-insensitively.
+    pub user_principal_name: String,
+    /// Display name.
+    pub display_name: String,
+    /// Salt for the password hash.
+    pub password_salt: Vec<u8>,
+    /// SHA-256 of salt ‖ password, or empty when the user cannot sign in with a password.
+    pub password_hash: Vec<u8>,
+    /// Creation time.
+    pub created_at: UnixTime,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("object_id", &self.object_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("user_principal_name", &self.user_principal_name)
+            .field("display_name", &self.display_name)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A token-signing key with its self-signed certificate, PEM encoded.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSigningKey {
+    /// Key id: the base64url SHA-1 thumbprint of the certificate (`kid` = `x5t`).
+    pub kid: String,
+    /// The certificate, PEM.
+    pub certificate_pem: String,
+    /// The private key, PKCS#8 PEM.
+    pub private_key_pem: String,
+    /// When the key was made.
+    pub created_at: UnixTime,
+    /// When it stopped signing; `None` while it is the active key.
+    pub retired_at: Option<UnixTime>,
+}
+
+impl std::fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSigningKey")
+            .field("kid", &self.kid)
+            .field("private_key_pem", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish()
+    }
+}
+
+/// A set of writes committed atomically by [`crate::DirectoryStore::apply`].
+#[derive(Debug, Default, Clone)]
+pub struct WriteBatch {
+    /// Tenants to insert.
+    pub tenants: Vec<Tenant>,
+    /// Subscriptions to insert.
+    pub subscriptions: Vec<Subscription>,
+    /// Application objects to insert.
+    pub applications: Vec<Application>,
+    /// Service principals to insert.
+    pub service_principals: Vec<ServicePrincipal>,
+    /// Client secrets to insert.
+    pub password_credentials: Vec<PasswordCredential>,
+    /// Certificates to insert.
+    pub key_credentials: Vec<KeyCredential>,
+    /// Users to insert.
+    pub users: Vec<User>,
+    /// Settings to insert or replace.
+    pub settings: Vec<(String, String)>,
+}

@@ -1,0 +1,283 @@
+//! [`DirectoryStore`] for [`SqliteStore`]: the reads live here, the writes in
+//! [`super::batch`].
+
+use async_trait::async_trait;
+use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::convert::{
+    self, application_columns, backend, fold, guid, service_principal_columns,
+    subscription_columns, tenant_columns, user_columns,
+};
+use super::{SqliteStore, batch};
+use crate::{
+    Application, DirectoryStore, KeyCredential, PasswordCredential, ServicePrincipal, StoreResult,
+    Subscription, Tenant, User, WriteBatch,
+};
+
+/// Fetches the application selected by `sql` (over `applications a`, one parameter) with its
+/// identifier URIs, from one snapshot.
+fn query_application(
+    conn: &mut Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Option<Application>> {
+    let tx = conn.transaction().map_err(backend)?;
+    let application = tx
+        .prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(params, |row| convert::application(&tx, row))
+                .optional()
+        })
+        .map_err(backend)?;
+    Ok(application)
+}
+
+#[async_trait]
+impl DirectoryStore for SqliteStore {
+    async fn apply(&self, batch: WriteBatch) -> StoreResult<()> {
+        self.write(move |conn| batch::apply(conn, &batch)).await
+    }
+
+    async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                tenant_columns!(),
+                " FROM tenants WHERE id = ?1"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row([guid(id.as_uuid())], convert::tenant)
+                    .optional()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn find_tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>> {
+        let folded = fold(domain);
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                tenant_columns!(),
+                " FROM tenants WHERE default_domain_folded = ?1"
+            ))
+            .and_then(|mut stmt| stmt.query_row([folded], convert::tenant).optional())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        self.read(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                tenant_columns!(),
+                " FROM tenants ORDER BY created_at, seq"
+            ))
+            .and_then(|mut stmt| stmt.query_map([], convert::tenant)?.collect())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_subscription(&self, id: SubscriptionId) -> StoreResult<Option<Subscription>> {
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                subscription_columns!(),
+                " FROM subscriptions WHERE id = ?1"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row([guid(id.as_uuid())], convert::subscription)
+                    .optional()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_subscriptions(&self) -> StoreResult<Vec<Subscription>> {
+        self.read(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                subscription_columns!(),
+                " FROM subscriptions ORDER BY created_at, seq"
+            ))
+            .and_then(|mut stmt| stmt.query_map([], convert::subscription)?.collect())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_application(&self, app_id: ClientId) -> StoreResult<Option<Application>> {
+        self.read(move |conn| {
+            query_application(
+                conn,
+                concat!(
+                    "SELECT ",
+                    application_columns!(),
+                    " FROM applications a WHERE a.app_id = ?1"
+                ),
+                [guid(app_id.as_uuid())],
+            )
+        })
+        .await
+    }
+
+    async fn find_application_by_identifier_uri(
+        &self,
+        tenant: TenantId,
+        uri: &str,
+    ) -> StoreResult<Option<Application>> {
+        let folded = fold(uri);
+        self.read(move |conn| {
+            // An index lookup on the unique (tenant_id, uri_folded), then the application by
+            // its unique object id.
+            query_application(
+                conn,
+                concat!(
+                    "SELECT ",
+                    application_columns!(),
+                    " FROM application_identifier_uris u \
+                     JOIN applications a ON a.object_id = u.application_object_id \
+                     WHERE u.tenant_id = ?1 AND u.uri_folded = ?2"
+                ),
+                [guid(tenant.as_uuid()), folded],
+            )
+        })
+        .await
+    }
+
+    async fn get_service_principal_by_app_id(
+        &self,
+        tenant: TenantId,
+        app_id: ClientId,
+    ) -> StoreResult<Option<ServicePrincipal>> {
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                service_principal_columns!(),
+                " FROM service_principals WHERE tenant_id = ?1 AND app_id = ?2"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    [guid(tenant.as_uuid()), guid(app_id.as_uuid())],
+                    convert::service_principal,
+                )
+                .optional()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_service_principal(
+        &self,
+        object_id: ObjectId,
+    ) -> StoreResult<Option<ServicePrincipal>> {
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                service_principal_columns!(),
+                " FROM service_principals WHERE object_id = ?1"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row([guid(object_id.as_uuid())], convert::service_principal)
+                    .optional()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_service_principals(
+        &self,
+        tenant: TenantId,
+    ) -> StoreResult<Vec<ServicePrincipal>> {
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                service_principal_columns!(),
+                " FROM service_principals WHERE tenant_id = ?1 ORDER BY created_at, seq"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map([guid(tenant.as_uuid())], convert::service_principal)?
+                    .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_service_principal(&self, object_id: ObjectId) -> StoreResult<bool> {
+        self.write(move |conn| batch::delete_service_principal(conn, object_id))
+            .await
+    }
+
+    async fn list_password_credentials(
+        &self,
+        app_id: ClientId,
+    ) -> StoreResult<Vec<PasswordCredential>> {
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                convert::password_credential_columns!(),
+                " FROM password_credentials WHERE app_id = ?1 ORDER BY seq"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map([guid(app_id.as_uuid())], convert::password_credential)?
+                    .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list_key_credentials(&self, app_id: ClientId) -> StoreResult<Vec<KeyCredential>> {
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                convert::key_credential_columns!(),
+                " FROM key_credentials WHERE app_id = ?1 ORDER BY seq"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map([guid(app_id.as_uuid())], convert::key_credential)?
+                    .collect()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn get_user(&self, object_id: ObjectId) -> StoreResult<Option<User>> {
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE object_id = ?1"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row([guid(object_id.as_uuid())], convert::user)
+                    .optional()
+            })
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn find_user_by_upn(&self, upn: &str) -> StoreResult<Option<User>> {
+        let folded = fold(upn);
+        self.read(move |conn| {
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE user_principal_name_folded = ?1"
+            ))
+            .and_then(|mut stmt| stmt.query_row([folded], convert::user).optional())
+            .map_err(backend)
+        })
+        .await
+    }
+}

@@ -1,0 +1,111 @@
+//! Forward-only schema migrations, embedded in the binary.
+//!
+//! The schema version is SQLite's `PRAGMA user_version` (0 in a new file). Migration `n`
+//! takes the store from version `n - 1` to `n` in one transaction that also sets the
+//! version, so a crash leaves the store at `n - 1` or `n`, never in between. A migration is
+//! never edited once released: changes go in a new one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::convert::backend;
+use crate::{StoreError, StoreResult};
+
+/// One schema change.
+struct Migration {
+    /// The version the store is at after this migration.
+    version: i64,
+    /// What it does, for the log.
+    name: &'static str,
+    /// The statements, run as one batch.
+    sql: &'static str,
+}
+
+/// Every migration, in order; `MIGRATIONS[i].version == i + 1`.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial schema",
+    sql: include_str!("migrations/0001_initial.sql"),
+}];
+
+/// The newest schema version this build knows.
+pub(super) const KNOWN_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn user_version(conn: &Connection) -> StoreResult<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(backend)
+}
+
+fn refuse_if_too_new(found: i64) -> StoreResult<()> {
+    if found > KNOWN_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            known: KNOWN_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Fails with [`StoreError::TooNew`] if the store's schema is newer than this build's.
+pub(super) fn check_not_too_new(conn: &Connection) -> StoreResult<()> {
+    refuse_if_too_new(user_version(conn)?)
+}
+
+/// Applies the migrations the store has not seen yet, each in its own transaction.
+///
+/// The version is re-read inside each (immediate, so write-locked) transaction: if another
+/// process migrates the same file at the same time, each migration still runs once.
+pub(super) fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    for migration in MIGRATIONS {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let current = user_version(&tx)?;
+        refuse_if_too_new(current)?;
+        if current >= migration.version {
+            continue;
+        }
+        tx.execute_batch(migration.sql).map_err(backend)?;
+        tx.pragma_update(None, "user_version", migration.version)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "migrated store"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_consecutively_from_one() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version, index as i64 + 1, "{}", migration.name);
+        }
+    }
+
+    #[test]
+    fn migrating_twice_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), KNOWN_VERSION);
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), KNOWN_VERSION);
+    }
+
+    #[test]
+    fn a_newer_store_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", KNOWN_VERSION + 1)
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert!(
+            matches!(err, StoreError::TooNew { found, known } if found == KNOWN_VERSION + 1 && known == KNOWN_VERSION),
+            "{err:?}"
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! The SQLite backend: one database file in WAL mode, one writer connection and a small pool
+//! of read-only connections.
+//!
+//! rusqlite is synchronous, so every call runs on tokio's blocking pool
+//! ([`tokio::task::spawn_blocking`]) and the async methods only wait for it. Writes are
+//! serialised on the one writer connection (SQLite allows one writer at a time anyway);
+//! reads run concurrently on their own connections, each inside a read transaction so a
+//! multi-statement read sees one snapshot. WAL lets the readers and the writer proceed
+//! side by side, and a reader started after a write returned sees that write.
+//!
+//! Durability: `synchronous=FULL` makes every commit fsync the WAL before `COMMIT` returns,
+//! so an `Ok` from a write method means the write survives `kill -9` and power loss.
+//!
+//! The schema lives in [`migrations`]; the trait implementations are split by area:
+//! [`directory`] (reads), [`batch`] (the directory's writes), [`keys`] and [`settings`].
+
+mod batch;
+mod convert;
+mod directory;
+mod keys;
+mod migrations;
+mod pool;
+mod settings;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{StoreError, StoreResult};
+use convert::backend;
+use pool::{ReadPool, run_blocking};
+
+/// How long a connection waits for a lock held by another process (another azlite on the
+/// same file, or a `sqlite3` shell) before failing with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Prepared statements kept per connection: more than the store has distinct statements,
+/// so every statement is compiled once per connection.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
+/// The store in one SQLite file. Cheap to share behind an `Arc`; every method may be called
+/// concurrently.
+pub struct SqliteStore {
+    path: PathBuf,
+    // Declared before `writer` so the read connections close first and the writer, closing
+    // last, checkpoints the WAL into the main file.
+    readers: Arc<ReadPool>,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating the file if it is missing (its directory must
+    /// exist), and brings its schema up to date.
+    ///
+    /// Fails with [`StoreError::TooNew`] when a newer azlite has migrated the file past
+    /// what this build knows, and with [`StoreError::Corrupt`] when the file is not a
+    /// SQLite database.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let path = path.to_path_buf();
+        run_blocking(move || Self::open_blocking(path)).await
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn open_blocking(path: PathBuf) -> StoreResult<SqliteStore> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut writer = Connection::open_with_flags(&path, flags).map_err(backend)?;
+        writer.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+        // Refuse a newer store before changing anything in it, the journal mode included.
+        migrations::check_not_too_new(&writer)?;
+
+        let journal_mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(backend)?;
+        if !journal_mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend(
+                format!(
+                    "{} cannot use WAL (journal_mode is {journal_mode})",
+                    path.display()
+                )
+                .into(),
+            ));
+        }
+        writer
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(backend)?;
+        writer
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        migrations::migrate(&mut writer)?;
+
+        let readers = ReadPool::open(path.clone(), reader_count())?;
+        tracing::debug!(path = %path.display(), readers = readers.size(), "opened sqlite store");
+        Ok(SqliteStore {
+            path,
+            readers: Arc::new(readers),
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+        })
+    }
+
+    /// Runs `f` on a read-only connection from the pool.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.readers.run(f).await
+    }
+
+    /// Runs `f` on the writer connection, after the writes queued before it.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let mut conn = Arc::clone(&self.writer).lock_owned().await;
+        run_blocking(move || f(&mut conn)).await
+    }
+}
+
+/// Read connections: one per core, at least two and at most four. More would only queue on
+/// the blocking pool; fewer would let one slow read hold up the others.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+}
+
+/// Opens a read-only connection to an existing store.
+fn open_reader(path: &Path) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    Ok(conn)
+}

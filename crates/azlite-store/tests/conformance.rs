@@ -1,0 +1,167 @@
+//! The conformance suite against [`SqliteStore`], plus what only a file-backed store has:
+//! reopening, schema versions, a file that is not a database, concurrent callers.
+
+use std::sync::Arc;
+
+use azlite_store::conformance;
+use azlite_store::{SettingsStore, SqliteStore, StoreError};
+use tempfile::TempDir;
+
+/// A fresh store in its own temporary directory (kept alive by the returned guard).
+async fn fresh_store() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(&dir.path().join("azlite.db"))
+        .await
+        .expect("open store");
+    (dir, store)
+}
+
+macro_rules! conformance_tests {
+    ($($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let (_dir, store) = fresh_store().await;
+                conformance::$check(&store).await;
+            }
+        )*
+    };
+}
+
+conformance_tests!(
+    tenants,
+    subscriptions,
+    applications,
+    service_principals,
+    credentials,
+    service_principal_deletion,
+    users,
+    batch_atomicity,
+    settings,
+    signing_keys,
+);
+
+#[tokio::test]
+async fn the_whole_suite_passes_twice_on_one_store() {
+    let (_dir, store) = fresh_store().await;
+    conformance::run_all(&store).await;
+    conformance::run_all(&store).await;
+}
+
+#[tokio::test]
+async fn open_creates_the_file_and_reports_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    assert!(!path.exists());
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(path.exists());
+    assert_eq!(store.path(), path);
+}
+
+#[tokio::test]
+async fn the_file_is_in_wal_mode_at_the_latest_schema() {
+    let (dir, store) = fresh_store().await;
+    store.put_setting("k", "v").await.unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("azlite.db")).unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+}
+
+#[tokio::test]
+async fn reopening_a_store_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("azlite.db");
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.put_setting("bootstrap/tenant", "kept").await.unwrap();
+        conformance::tenants(&store).await;
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(
+        store
+            .get_setting("bootstrap/tenant")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("kept")
+    );
+    // The reopened store also passes the suite on top of what it already holds.
+    conformance::run_all(&store).await;
+}
+
+#[tokio::test]
+async fn a_store_from_a_newer_azlite_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("azlite.db");
+    drop(SqliteStore::open(&path).await.unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    match SqliteStore::open(&path).await {
+        Err(StoreError::TooNew {
+            found: 99,
+            known: 1,
+        }) => {}
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_reported_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("azlite.db");
+    std::fs::write(
+        &path,
+        b"this is not a SQLite database, it is just long enough text",
+    )
+    .unwrap();
+    match SqliteStore::open(&path).await {
+        Err(StoreError::Corrupt(_)) => {}
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_missing_directory_is_a_backend_error_with_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = SqliteStore::open(&dir.path().join("missing/azlite.db"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the rusqlite error is kept as source"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_and_readers_all_succeed() {
+    let (_dir, store) = fresh_store().await;
+    let store = Arc::new(store);
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..16 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            for i in 0..10 {
+                let key = format!("task{task}/{i}");
+                store.put_setting(&key, &i.to_string()).await.unwrap();
+                // Read-your-writes: a read started after a write returned sees it.
+                assert_eq!(store.get_setting(&key).await.unwrap(), Some(i.to_string()));
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.unwrap();
+    }
+    assert_eq!(
+        store.get_setting("task15/9").await.unwrap().as_deref(),
+        Some("9")
+    );
+}

@@ -1,0 +1,46 @@
+//! JWT and JWK types, RS256 signing and token verification for azlite. No I/O.
+//!
+//! This crate is the only place in azlite that touches token cryptography:
+//!
+//! * [`SigningKey`] is the STS's RSA-2048 key with its self-signed certificate; it signs
+//!   access tokens in the Entra wire format (reference §3) and publishes itself as a [`Jwk`].
+//! * [`KeyRing`] + [`verify`] are what a resource service does with a token: select the key
+//!   by `kid`, check the RS256 signature, then time, audience and issuer. [`verify`] is the
+//!   only producer of a [`VerifiedToken`].
+//! * [`ClientCertificate`] + [`verify_client_assertion`] check the `client_assertion` JWTs
+//!   that confidential clients send to the token endpoint (reference §4.2).
+//!
+//! Architecture Invariant: this crate depends on no other azlite crate and does no I/O; time
+//! is always passed in as a [`UnixTime`].
+//!
+//! Architecture Invariant: the signature algorithm is never taken from a token. Access tokens
+//! are RS256 only and client assertions RS256 or PS256; `alg: none` and HMAC algorithms are
+//! rejected before any key is touched. Cryptography comes from `aws-lc-rs` (through
+//! `jsonwebtoken` and `rcgen`); nothing here implements a primitive.
+
+mod assertion;
+mod certificate;
+mod claims;
+mod compact;
+mod encoding;
+mod error;
+mod jwk;
+mod keys;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+pub use assertion::{UnverifiedAssertion, VerifiedAssertion, verify_client_assertion};
+pub use certificate::ClientCertificate;
+pub use claims::AccessTokenClaims;
+pub use error::{AssertionError, KeyError, TokenError};
+pub use jwk::{Jwk, JwkSet};
+pub use keys::{HeaderStyle, SigningKey};
+pub use verify::{IssuerPolicy, KeyRing, Validation, VerifiedToken, verify};
+
+/// Seconds since the Unix epoch, as carried in the `iat`, `nbf` and `exp` claims.
+///
+/// Same meaning as `azlite_types::UnixTime`; declared here because this crate depends on no
+/// other azlite crate.
+pub type UnixTime = i64;

@@ -1,0 +1,25 @@
+//! `azlite keys rotate`.
+
+use std::path::Path;
+
+use clap::Subcommand;
+
+use crate::admin_client::AdminClient;
+
+/// Signing-key commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Make a new signing key; the old one stays published until its tokens expire.
+    Rotate,
+}
+
+pub(crate) async fn run(data_dir: &Path, command: KeysCommand) -> anyhow::Result<()> {
+    let client = AdminClient::connect(data_dir).await?;
+    match command {
+        KeysCommand::Rotate => {
+            let answer = client.call(reqwest::Method::POST, "keys/rotate", None).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `azlite`: Azure's managed identities, RBAC and resource services on one machine.
+//!
+//! Architecture Invariant: only this crate parses command lines. Commands that act on a
+//! running azlite talk to it over HTTPS like any other client, with the owner credentials
+//! from `connection.json`.
+
+mod admin_client;
+mod ca;
+mod clock;
+mod keys;
+mod up;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Azure managed identities, RBAC and resource services, locally.
+#[derive(Debug, Parser)]
+#[command(name = "azlite", version, about)]
+struct Cli {
+    /// Data directory (store, CA, connection.json). Default: $XDG_DATA_HOME/azlite, else
+    /// ~/.local/share/azlite.
+    #[arg(long, global = true, env = "AZLITE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start azlite in the foreground.
+    Up(up::UpArgs),
+    /// Print the path of the local CA certificate (creating the CA if needed).
+    Ca,
+    /// Manage the token-signing keys of a running azlite.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
+    /// Show or move the clock of a running azlite.
+    Clock {
+        #[command(subcommand)]
+        command: clock::ClockCommand,
+    },
+}
+
+impl Cli {
+    fn data_dir(&self) -> anyhow::Result<PathBuf> {
+        self.data_dir.clone().or_else(azlite_server::default_data_dir).ok_or_else(|| {
+            anyhow::anyhow!("no data directory: set --data-dir, AZLITE_DATA_DIR, XDG_DATA_HOME or HOME")
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = cli.data_dir().and_then(|data_dir| {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        runtime.block_on(async move {
+            match cli.command {
+                Command::Up(args) => up::run(data_dir, args).await,
+                Command::Ca => ca::run(&data_dir),
+                Command::Keys { command } => keys::run(&data_dir, command).await,
+                Command::Clock { command } => clock::run(&data_dir, command).await,
+            }
+        })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("azlite: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

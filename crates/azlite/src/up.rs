@@ -1,0 +1,102 @@
+//! `azlite up`: start everything in the foreground.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use azlite_server::{Cloud, Config, ConnectionInfo};
+use clap::Args;
+use tokio::net::TcpListener;
+
+/// Options of `azlite up`.
+#[derive(Debug, Args)]
+pub(crate) struct UpArgs {
+    /// Address of the HTTPS listener (port 0 picks a free port).
+    #[arg(long, env = "AZLITE_LISTEN", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// A TOML configuration file (see `azlite-server/src/config.rs`).
+    #[arg(long, env = "AZLITE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let started = Instant::now();
+    let mut config = match &args.config {
+        Some(file) => Config::from_file(&data_dir, file)?,
+        None => Config::with_data_dir(&data_dir),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let listen = config.listen;
+    let cloud = Cloud::open(config).await.context("azlite could not start")?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (is another azlite running? try --listen 127.0.0.1:0)"))?;
+    let addr = listener.local_addr()?;
+    let info = cloud.write_connection_file(addr)?;
+    let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(%addr, ready_ms = format!("{ready_ms:.1}"), "azlite is ready");
+    print_ready(&data_dir, &info);
+    cloud.serve(listener, shutdown_signal()).await;
+    tracing::info!("azlite stopped");
+    Ok(())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn print_ready(data_dir: &Path, info: &ConnectionInfo) {
+    let ca = info.ca_certificate.display();
+    println!(
+        "azlite is ready.
+
+  HTTPS listener   {https}
+  Entra authority  {authority}  (v1: /oauth2/token, v2: /oauth2/v2.0/token)
+  OpenID metadata  {authority}/v2.0/.well-known/openid-configuration
+  CA certificate   {ca}
+  Connection file  {conn}
+
+The owner service principal (Owner of subscription {sub}):
+
+  export AZURE_TENANT_ID={tenant}
+  export AZURE_CLIENT_ID={client}
+  export AZURE_CLIENT_SECRET={secret}
+  export SSL_CERT_FILE={ca} REQUESTS_CA_BUNDLE={ca} CURL_CA_BUNDLE={ca}
+
+MSAL and azure-identity clients pointed at {https} need instance discovery turned off
+(disable_instance_discovery=True), or they ask login.microsoftonline.com about it.
+Stop with Ctrl-C.",
+        https = info.https,
+        authority = info.authority,
+        conn = ConnectionInfo::path(data_dir).display(),
+        sub = info.subscription_id,
+        tenant = info.tenant_id,
+        client = info.client_id,
+        secret = info.client_secret,
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("stopping");
+}
