@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use azlite_store::conformance;
-use azlite_store::{SettingsStore, SqliteStore, StoreError};
+use azlite_store::{DirectoryStore, SettingsStore, SqliteStore, StoreError, Tenant, WriteBatch};
+use azlite_types::TenantId;
 use tempfile::TempDir;
 
 /// A fresh store in its own temporary directory (kept alive by the returned guard).
@@ -164,4 +165,42 @@ async fn concurrent_writers_and_readers_all_succeed() {
         store.get_setting("task15/9").await.unwrap().as_deref(),
         Some("9")
     );
+}
+
+#[tokio::test]
+async fn conflicts_say_what_collided() {
+    let (_dir, store) = fresh_store().await;
+    let tenant = Tenant {
+        id: TenantId::new_random(),
+        display_name: "Contoso".to_owned(),
+        default_domain: "contoso.onmicrosoft.com".to_owned(),
+        created_at: 1,
+    };
+    let only = |tenant: Tenant| WriteBatch {
+        tenants: vec![tenant],
+        ..WriteBatch::default()
+    };
+    store.apply(only(tenant.clone())).await.unwrap();
+
+    let same_domain = Tenant {
+        id: TenantId::new_random(),
+        ..tenant.clone()
+    };
+    match store.apply(only(same_domain)).await {
+        Err(StoreError::Conflict(message)) => assert_eq!(
+            message,
+            "a tenant with default domain 'contoso.onmicrosoft.com' already exists"
+        ),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let same_id = Tenant {
+        default_domain: "fabrikam.onmicrosoft.com".to_owned(),
+        ..tenant.clone()
+    };
+    match store.apply(only(same_id)).await {
+        Err(StoreError::Conflict(message)) => {
+            assert_eq!(message, format!("tenant {} already exists", tenant.id));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
 }

@@ -153,9 +153,9 @@ impl ResourceId {
         match segs.iter().rposition(|s| s.eq_ignore_ascii_case("providers")) {
             Some(p) => {
                 let after = segs.len().saturating_sub(p + 2);
-                after > 0 && after % 2 == 0
+                after > 0 && after.is_multiple_of(2)
             }
-            None => segs.len() % 2 == 0,
+            None => segs.len().is_multiple_of(2),
         }
     }
 }

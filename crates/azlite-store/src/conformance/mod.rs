@@ -18,15 +18,18 @@
 //! This is test code compiled into the library so that other crates can call it: a check
 //! panics, with a message naming the broken rule, on the first departure from the contract.
 
-mod directory;
+mod batch;
+mod credentials;
 mod fixtures;
 mod keys;
+mod principals;
+mod tenants;
 
-pub use directory::{
-    applications, batch_atomicity, credentials, service_principal_deletion, service_principals,
-    subscriptions, tenants, users,
-};
+pub use batch::batch_atomicity;
+pub use credentials::{credentials, service_principal_deletion};
 pub use keys::{settings, signing_keys};
+pub use principals::{applications, service_principals};
+pub use tenants::{subscriptions, tenants, users};
 
 use crate::Store;
 

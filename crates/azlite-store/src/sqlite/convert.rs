@@ -159,7 +159,10 @@ pub(super) fn kind_text(kind: ServicePrincipalKind) -> &'static str {
 
 /// Reads a row selected with `service_principal_columns!()`.
 pub(super) fn service_principal(row: &Row<'_>) -> rusqlite::Result<ServicePrincipal> {
-    let kind = match row.get_ref(4)?.as_str().unwrap_or_default() {
+    let kind_column = row.get_ref(4)?.as_str();
+    let kind_column = kind_column
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(4, Type::Text, Box::new(e)))?;
+    let kind = match kind_column {
         "Application" => ServicePrincipalKind::Application,
         "ManagedIdentity" => ServicePrincipalKind::ManagedIdentity,
         other => {

@@ -15,6 +15,30 @@ use crate::{
     Subscription, Tenant, User, WriteBatch,
 };
 
+/// A tenant by folded domain: a lookup in the unique index on `default_domain_folded`.
+const FIND_TENANT_BY_DOMAIN: &str = concat!(
+    "SELECT ",
+    tenant_columns!(),
+    " FROM tenants WHERE default_domain_folded = ?1"
+);
+
+/// An application by tenant and folded identifier URI: a lookup in the unique index on
+/// `(tenant_id, uri_folded)`, then the application by its unique object id.
+const FIND_APPLICATION_BY_IDENTIFIER_URI: &str = concat!(
+    "SELECT ",
+    application_columns!(),
+    " FROM application_identifier_uris u \
+     JOIN applications a ON a.object_id = u.application_object_id \
+     WHERE u.tenant_id = ?1 AND u.uri_folded = ?2"
+);
+
+/// A user by folded UPN: a lookup in the unique index on `user_principal_name_folded`.
+const FIND_USER_BY_UPN: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE user_principal_name_folded = ?1"
+);
+
 /// Fetches the application selected by `sql` (over `applications a`, one parameter) with its
 /// identifier URIs, from one snapshot.
 fn query_application(
@@ -58,13 +82,9 @@ impl DirectoryStore for SqliteStore {
     async fn find_tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>> {
         let folded = fold(domain);
         self.read(move |conn| {
-            conn.prepare_cached(concat!(
-                "SELECT ",
-                tenant_columns!(),
-                " FROM tenants WHERE default_domain_folded = ?1"
-            ))
-            .and_then(|mut stmt| stmt.query_row([folded], convert::tenant).optional())
-            .map_err(backend)
+            conn.prepare_cached(FIND_TENANT_BY_DOMAIN)
+                .and_then(|mut stmt| stmt.query_row([folded], convert::tenant).optional())
+                .map_err(backend)
         })
         .await
     }
@@ -133,17 +153,9 @@ impl DirectoryStore for SqliteStore {
     ) -> StoreResult<Option<Application>> {
         let folded = fold(uri);
         self.read(move |conn| {
-            // An index lookup on the unique (tenant_id, uri_folded), then the application by
-            // its unique object id.
             query_application(
                 conn,
-                concat!(
-                    "SELECT ",
-                    application_columns!(),
-                    " FROM application_identifier_uris u \
-                     JOIN applications a ON a.object_id = u.application_object_id \
-                     WHERE u.tenant_id = ?1 AND u.uri_folded = ?2"
-                ),
+                FIND_APPLICATION_BY_IDENTIFIER_URI,
                 [guid(tenant.as_uuid()), folded],
             )
         })
@@ -270,14 +282,42 @@ impl DirectoryStore for SqliteStore {
     async fn find_user_by_upn(&self, upn: &str) -> StoreResult<Option<User>> {
         let folded = fold(upn);
         self.read(move |conn| {
-            conn.prepare_cached(concat!(
-                "SELECT ",
-                user_columns!(),
-                " FROM users WHERE user_principal_name_folded = ?1"
-            ))
-            .and_then(|mut stmt| stmt.query_row([folded], convert::user).optional())
-            .map_err(backend)
+            conn.prepare_cached(FIND_USER_BY_UPN)
+                .and_then(|mut stmt| stmt.query_row([folded], convert::user).optional())
+                .map_err(backend)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The case-insensitive lookups are index lookups, not table scans.
+    #[test]
+    fn case_insensitive_lookups_use_an_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrations::migrate(&mut conn).unwrap();
+        for sql in [
+            FIND_TENANT_BY_DOMAIN,
+            FIND_APPLICATION_BY_IDENTIFIER_URI,
+            FIND_USER_BY_UPN,
+        ] {
+            let mut plan = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let params = rusqlite::params_from_iter(["x"].repeat(plan.parameter_count()));
+            let steps: Vec<String> = plan
+                .query_map(params, |row| row.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(!steps.is_empty(), "{sql}");
+            for step in &steps {
+                assert!(
+                    step.starts_with("SEARCH") && step.contains("INDEX"),
+                    "{sql}: {steps:?}"
+                );
+            }
+        }
     }
 }

@@ -4,9 +4,13 @@
 //! rusqlite is synchronous, so every call runs on tokio's blocking pool
 //! ([`tokio::task::spawn_blocking`]) and the async methods only wait for it. Writes are
 //! serialised on the one writer connection (SQLite allows one writer at a time anyway);
-//! reads run concurrently on their own connections, each inside a read transaction so a
-//! multi-statement read sees one snapshot. WAL lets the readers and the writer proceed
-//! side by side, and a reader started after a write returned sees that write.
+//! reads run concurrently on their own connections. WAL lets the readers and the writer
+//! proceed side by side, and a read started after a write returned sees that write.
+//!
+//! Transactions: a single statement runs in autocommit mode, which is a transaction of its
+//! own; a read of several statements (an application and its identifier URIs) runs in one
+//! read transaction so it sees one snapshot; a write of several statements runs in one
+//! `BEGIN IMMEDIATE` transaction.
 //!
 //! Durability: `synchronous=FULL` makes every commit fsync the WAL before `COMMIT` returns,
 //! so an `Ok` from a write method means the write survives `kill -9` and power loss.
