@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -156,7 +156,6 @@ struct CreateApp {
 
 async fn create_app(
     State(state): State<AdminState>,
-    _headers: HeaderMap,
     body: Result<Json<CreateApp>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let bad = |message: String| ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message).into_response();

@@ -67,6 +67,19 @@ impl KeyManager {
             store.insert_signing_key(&key).await?;
             stored.push(key);
         }
+        // A crash between inserting a new key and retiring the old one leaves two active
+        // keys: the newest signs, the others are retired now.
+        // The store lists keys oldest first, so the last active one is the newest.
+        let mut active: Vec<String> =
+            stored.iter().filter(|k| k.retired_at.is_none()).map(|k| k.kid.clone()).collect();
+        active.pop();
+        let stale = active;
+        for kid in &stale {
+            store.retire_signing_key(kid, clock.now()).await?;
+        }
+        if !stale.is_empty() {
+            stored = store.list_signing_keys().await?;
+        }
         let published = build(&stored, clock.now(), max_token_lifetime)?;
         let manager = Self {
             store,
@@ -159,10 +172,10 @@ fn build(
 ) -> Result<(Published, Vec<String>), StsError> {
     let internal = |e: azlite_token::KeyError| StsError::Internal(Box::new(e));
     // The newest key that is not retired signs.
+    // Oldest first: the last key that is not retired is the newest.
     let active_row = stored
         .iter()
-        .filter(|k| k.retired_at.is_none())
-        .max_by_key(|k| k.created_at)
+        .rfind(|k| k.retired_at.is_none())
         .ok_or_else(|| StsError::Internal("no active signing key".into()))?;
     let active = SigningKey::from_pem(&active_row.certificate_pem, &active_row.private_key_pem)
         .map_err(internal)?;
