@@ -38,13 +38,20 @@ struct AdminState {
 
 /// The admin router, mounted at `/azlite/admin`.
 pub(crate) fn router(sts: Arc<Sts>, clock: Arc<OffsetClock>, bootstrap: Arc<Bootstrap>) -> Router {
-    let state = AdminState { sts, clock, bootstrap };
+    let state = AdminState {
+        sts,
+        clock,
+        bootstrap,
+    };
     Router::new()
         .route("/whoami", get(whoami))
         .route("/clock", get(get_clock).post(set_clock))
         .route("/keys/rotate", post(rotate_keys))
         .route("/applications", post(create_app))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_local_owner))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_local_owner,
+        ))
         .with_state(state)
 }
 
@@ -52,14 +59,28 @@ pub(crate) fn router(sts: Arc<Sts>, clock: Arc<OffsetClock>, bootstrap: Arc<Boot
 #[derive(Clone)]
 struct Owner(Arc<VerifiedToken>);
 
-async fn require_local_owner(State(state): State<AdminState>, mut request: Request, next: Next) -> Response {
-    let local = request.extensions().get::<PeerAddr>().is_some_and(|p| p.0.ip().is_loopback());
+async fn require_local_owner(
+    State(state): State<AdminState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let local = request
+        .extensions()
+        .get::<PeerAddr>()
+        .is_some_and(|p| p.0.ip().is_loopback());
     if !local {
-        return ArmError::new(StatusCode::FORBIDDEN, "AuthorizationFailed", "The admin routes answer only on loopback.")
-            .into_response();
+        return ArmError::new(
+            StatusCode::FORBIDDEN,
+            "AuthorizationFailed",
+            "The admin routes answer only on loopback.",
+        )
+        .into_response();
     }
     let tenant = &state.bootstrap.tenant;
-    let issuers = IssuerPolicy::Exact(vec![azlite_sts::issuer_v1(tenant), azlite_sts::issuer_v2(tenant)]);
+    let issuers = IssuerPolicy::Exact(vec![
+        azlite_sts::issuer_v1(tenant),
+        azlite_sts::issuer_v2(tenant),
+    ]);
     let keys = state.sts.keys().key_ring();
     let token = match authenticate(request.headers(), &keys, issuers, state.clock.now()) {
         Ok(token) => token,
@@ -67,7 +88,12 @@ async fn require_local_owner(State(state): State<AdminState>, mut request: Reque
     };
     let owner = &state.bootstrap.owner;
     if token.claims.oid != owner.object_id.to_string() {
-        let client = token.claims.appid.clone().or(token.claims.azp.clone()).unwrap_or_default();
+        let client = token
+            .claims
+            .appid
+            .clone()
+            .or(token.claims.azp.clone())
+            .unwrap_or_default();
         return ArmError::new(
             StatusCode::FORBIDDEN,
             "AuthorizationFailed",
@@ -84,7 +110,9 @@ async fn require_local_owner(State(state): State<AdminState>, mut request: Reque
 
 async fn whoami(Extension(Owner(token)): Extension<Owner>) -> Json<serde_json::Value> {
     let c = &token.claims;
-    Json(json!({ "oid": c.oid, "appid": c.appid.as_ref().or(c.azp.as_ref()), "tid": c.tid, "aud": c.aud, "iss": c.iss, "exp": c.exp, "kid": token.kid }))
+    Json(
+        json!({ "oid": c.oid, "appid": c.appid.as_ref().or(c.azp.as_ref()), "tid": c.tid, "aud": c.aud, "iss": c.iss, "exp": c.exp, "kid": token.kid }),
+    )
 }
 
 fn clock_body(clock: &OffsetClock) -> Json<serde_json::Value> {
@@ -104,8 +132,13 @@ struct SetClock {
 
 /// Moves the clock: `{"advanceSeconds": n}` adds to the offset, `{"offsetSeconds": n}` sets
 /// it. The offset never goes below zero, so azlite's time is never behind the real one.
-async fn set_clock(State(state): State<AdminState>, body: Result<Json<SetClock>, axum::extract::rejection::JsonRejection>) -> Response {
-    let bad = |message: String| ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message).into_response();
+async fn set_clock(
+    State(state): State<AdminState>,
+    body: Result<Json<SetClock>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let bad = |message: String| {
+        ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message).into_response()
+    };
     let Json(body) = match body {
         Ok(b) => b,
         Err(e) => return bad(e.body_text()),
@@ -116,13 +149,24 @@ async fn set_clock(State(state): State<AdminState>, body: Result<Json<SetClock>,
         _ => return bad("Give exactly one of 'advanceSeconds' and 'offsetSeconds'.".to_owned()),
     };
     if offset < 0 {
-        return bad(format!("The clock offset must not be negative (it would be {offset})."));
+        return bad(format!(
+            "The clock offset must not be negative (it would be {offset})."
+        ));
     }
     // Persist first: an acknowledged move survives a restart.
-    if let Err(e) = state.sts.store().put_setting(CLOCK_OFFSET_SETTING, &offset.to_string()).await {
+    if let Err(e) = state
+        .sts
+        .store()
+        .put_setting(CLOCK_OFFSET_SETTING, &offset.to_string())
+        .await
+    {
         tracing::error!(error = ?e, "could not persist the clock offset");
-        return ArmError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "The clock could not be moved.")
-            .into_response();
+        return ArmError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "The clock could not be moved.",
+        )
+        .into_response();
     }
     state.clock.set_offset(offset);
     tracing::info!(offset, "clock moved");
@@ -158,7 +202,9 @@ async fn create_app(
     State(state): State<AdminState>,
     body: Result<Json<CreateApp>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let bad = |message: String| ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message).into_response();
+    let bad = |message: String| {
+        ArmError::new(StatusCode::BAD_REQUEST, "InvalidRequestContent", message).into_response()
+    };
     let Json(body) = match body {
         Ok(b) => b,
         Err(e) => return bad(e.body_text()),
@@ -174,7 +220,14 @@ async fn create_app(
         certificates_pem: body.certificates,
     };
     let tenant = state.bootstrap.tenant.id;
-    match create_application(state.sts.store().as_ref(), tenant, request, state.clock.now()).await {
+    match create_application(
+        state.sts.store().as_ref(),
+        tenant,
+        request,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(created) => (
             StatusCode::CREATED,
             Json(json!({
@@ -188,13 +241,19 @@ async fn create_app(
             .into_response(),
         Err(CreateApplicationError::Sts(e)) => {
             tracing::error!(error = ?e, "application creation failed");
-            ArmError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "The application could not be created.")
-                .into_response()
+            ArmError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "The application could not be created.",
+            )
+            .into_response()
         }
-        Err(CreateApplicationError::Conflict(what)) => {
-            ArmError::new(StatusCode::CONFLICT, "Conflict", format!("Another object with the same value already exists: {what}"))
-                .into_response()
-        }
+        Err(CreateApplicationError::Conflict(what)) => ArmError::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!("Another object with the same value already exists: {what}"),
+        )
+        .into_response(),
         Err(e) => bad(e.to_string()),
     }
 }

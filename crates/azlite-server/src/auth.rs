@@ -38,7 +38,11 @@ pub struct ArmError {
 impl ArmError {
     /// A new error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -48,7 +52,10 @@ impl IntoResponse for ArmError {
         let mut response = (self.status, body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\", error_description=\"The authentication failed because of missing 'Authorization' header.\"";
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         response
     }
@@ -56,19 +63,29 @@ impl IntoResponse for ArmError {
 
 /// `M/d/yyyy h:mm:ss tt`, the .NET format ARM prints times in.
 fn arm_time(t: UnixTime) -> String {
-    let Ok(d) = OffsetDateTime::from_unix_timestamp(t) else { return t.to_string() };
+    let Ok(d) = OffsetDateTime::from_unix_timestamp(t) else {
+        return t.to_string();
+    };
     let hour12 = match d.hour() % 12 {
         0 => 12,
         h => h,
     };
-    let tail = d.format(format_description!("[minute]:[second]")).unwrap_or_default();
+    let tail = d
+        .format(format_description!("[minute]:[second]"))
+        .unwrap_or_default();
     let meridiem = if d.hour() < 12 { "AM" } else { "PM" };
-    format!("{}/{}/{} {hour12}:{tail} {meridiem}", u8::from(d.month()), d.day(), d.year())
+    format!(
+        "{}/{}/{} {hour12}:{tail} {meridiem}",
+        u8::from(d.month()),
+        d.day(),
+        d.year()
+    )
 }
 
 /// Maps a verifier failure to ARM's 401.
 pub fn arm_token_error(error: &TokenError) -> ArmError {
-    let unauthorized = |code, message: String| ArmError::new(StatusCode::UNAUTHORIZED, code, message);
+    let unauthorized =
+        |code, message: String| ArmError::new(StatusCode::UNAUTHORIZED, code, message);
     match error {
         TokenError::Expired { exp, now } => unauthorized(
             "ExpiredAuthenticationToken",
@@ -85,7 +102,10 @@ pub fn arm_token_error(error: &TokenError) -> ArmError {
                 ARM_AUDIENCES.map(|a| format!("'{a}'")).join(",")
             ),
         ),
-        other => unauthorized("InvalidAuthenticationToken", format!("The access token is invalid. {other}")),
+        other => unauthorized(
+            "InvalidAuthenticationToken",
+            format!("The access token is invalid. {other}"),
+        ),
     }
 }
 
@@ -116,7 +136,10 @@ pub fn authenticate(
                 "Authentication failed. The 'Authorization' header is provided in an invalid format.",
             )
         })?;
-    let validation = Validation::new(ARM_AUDIENCES.iter().map(|a| (*a).to_owned()).collect(), issuers);
+    let validation = Validation::new(
+        ARM_AUDIENCES.iter().map(|a| (*a).to_owned()).collect(),
+        issuers,
+    );
     verify(token, keys, &validation, now).map_err(|e| arm_token_error(&e))
 }
 
@@ -134,7 +157,8 @@ mod tests {
     #[test]
     fn missing_and_malformed_headers_have_their_own_codes() {
         let ring = KeyRing::from_jwks(&Default::default()).unwrap();
-        let err = authenticate(&HeaderMap::new(), &ring, IssuerPolicy::AnyEntraTenant, 0).unwrap_err();
+        let err =
+            authenticate(&HeaderMap::new(), &ring, IssuerPolicy::AnyEntraTenant, 0).unwrap_err();
         assert_eq!(err.code, "AuthenticationFailed");
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));

@@ -79,7 +79,12 @@ fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_owned()).collect()
 }
 fn default_login() -> Vec<String> {
-    strings(&["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"])
+    strings(&[
+        "login.microsoftonline.com",
+        "login.windows.net",
+        "login.microsoft.com",
+        "sts.windows.net",
+    ])
 }
 fn default_management() -> Vec<String> {
     strings(&["management.azure.com", "management.core.windows.net"])
@@ -115,7 +120,9 @@ impl Default for HostNames {
 
 impl Default for TokenSettings {
     fn default() -> Self {
-        Self { app_lifetime_seconds: default_app_lifetime() }
+        Self {
+            app_lifetime_seconds: default_app_lifetime(),
+        }
     }
 }
 
@@ -154,10 +161,14 @@ impl Config {
 
     /// Reads `file` (TOML) over the defaults.
     pub fn from_file(data_dir: impl Into<PathBuf>, file: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(file)
-            .map_err(|source| ConfigError::Read { path: file.to_owned(), source })?;
-        let mut config: Config = toml::from_str(&text)
-            .map_err(|e| ConfigError::Invalid { path: file.to_owned(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+            path: file.to_owned(),
+            source,
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: file.to_owned(),
+            message: e.to_string(),
+        })?;
         config.data_dir = data_dir.into();
         Ok(config)
     }
@@ -165,7 +176,13 @@ impl Config {
     /// The names the TLS certificate must cover.
     pub fn certificate_names(&self) -> Vec<String> {
         let n = &self.names;
-        let mut names: Vec<String> = n.login.iter().chain(&n.management).chain(&n.graph).cloned().collect();
+        let mut names: Vec<String> = n
+            .login
+            .iter()
+            .chain(&n.management)
+            .chain(&n.graph)
+            .cloned()
+            .collect();
         for suffix in [&n.vault_suffix, &n.blob_suffix, &n.datalake_suffix] {
             names.push(format!("*.{suffix}"));
         }
@@ -203,11 +220,19 @@ mod tests {
     fn file_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("azlite.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:0\"\n[names]\nvault-suffix = \"vault.local\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:0\"\n[names]\nvault-suffix = \"vault.local\"\n",
+        )
+        .unwrap();
         let config = Config::from_file(dir.path(), &file).unwrap();
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.names.vault_suffix, "vault.local");
         assert_eq!(config.names.blob_suffix, "blob.core.windows.net");
-        assert!(config.certificate_names().contains(&"*.vault.local".to_owned()));
+        assert!(
+            config
+                .certificate_names()
+                .contains(&"*.vault.local".to_owned())
+        );
     }
 }

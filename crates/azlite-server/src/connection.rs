@@ -49,7 +49,8 @@ impl ConnectionInfo {
     /// Reads the file, if it is there and well-formed.
     pub fn read(data_dir: &Path) -> std::io::Result<Self> {
         let text = std::fs::read_to_string(Self::path(data_dir))?;
-        serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        serde_json::from_str(&text)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     }
 
     /// Writes the file atomically, readable by its owner only.

@@ -80,7 +80,9 @@ fn strip_port(host: &str) -> &str {
         return rest.split_once(']').map_or(rest, |(ip, _)| ip);
     }
     match host.rsplit_once(':') {
-        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
         _ => host,
     }
 }
@@ -107,8 +109,15 @@ pub(crate) async fn dispatch(State(services): State<Services>, request: Request)
         Service::Login => services.sts,
         Service::Local if request.uri().path().starts_with("/azlite/admin/") => services.admin,
         Service::Local => services.sts,
-        Service::Management | Service::Graph | Service::Vault(_) | Service::Blob(_) | Service::DataLake(_) => {
-            return not_served(&host, "this service is not available in this version of azlite");
+        Service::Management
+        | Service::Graph
+        | Service::Vault(_)
+        | Service::Blob(_)
+        | Service::DataLake(_) => {
+            return not_served(
+                &host,
+                "this service is not available in this version of azlite",
+            );
         }
         Service::Unknown(_) => return not_served(&host, "azlite does not serve this host name"),
     };
@@ -119,7 +128,12 @@ pub(crate) async fn dispatch(State(services): State<Services>, request: Request)
 }
 
 fn not_served(host: &str, why: &str) -> Response {
-    ArmError::new(StatusCode::NOT_FOUND, "HostNotFound", format!("The host '{host}' is not served: {why}.")).into_response()
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "HostNotFound",
+        format!("The host '{host}' is not served: {why}."),
+    )
+    .into_response()
 }
 
 #[cfg(test)]
@@ -129,17 +143,41 @@ mod tests {
     #[test]
     fn hosts_map_to_services() {
         let names = HostNames::default();
-        assert_eq!(classify(&names, "login.microsoftonline.com"), Service::Login);
+        assert_eq!(
+            classify(&names, "login.microsoftonline.com"),
+            Service::Login
+        );
         assert_eq!(classify(&names, "LOGIN.windows.net:443"), Service::Login);
-        assert_eq!(classify(&names, "management.azure.com."), Service::Management);
-        assert_eq!(classify(&names, "myvault.vault.azure.net"), Service::Vault("myvault".into()));
-        assert_eq!(classify(&names, "acct.blob.core.windows.net"), Service::Blob("acct".into()));
-        assert_eq!(classify(&names, "store.azuredatalakestore.net"), Service::DataLake("store".into()));
+        assert_eq!(
+            classify(&names, "management.azure.com."),
+            Service::Management
+        );
+        assert_eq!(
+            classify(&names, "myvault.vault.azure.net"),
+            Service::Vault("myvault".into())
+        );
+        assert_eq!(
+            classify(&names, "acct.blob.core.windows.net"),
+            Service::Blob("acct".into())
+        );
+        assert_eq!(
+            classify(&names, "store.azuredatalakestore.net"),
+            Service::DataLake("store".into())
+        );
         assert_eq!(classify(&names, "127.0.0.1:8443"), Service::Local);
         assert_eq!(classify(&names, "[::1]:8443"), Service::Local);
         assert_eq!(classify(&names, "localhost"), Service::Local);
-        assert_eq!(classify(&names, "a.b.vault.azure.net"), Service::Unknown("a.b.vault.azure.net".into()));
-        assert_eq!(classify(&names, "vault.azure.net"), Service::Unknown("vault.azure.net".into()));
-        assert_eq!(classify(&names, "example.com"), Service::Unknown("example.com".into()));
+        assert_eq!(
+            classify(&names, "a.b.vault.azure.net"),
+            Service::Unknown("a.b.vault.azure.net".into())
+        );
+        assert_eq!(
+            classify(&names, "vault.azure.net"),
+            Service::Unknown("vault.azure.net".into())
+        );
+        assert_eq!(
+            classify(&names, "example.com"),
+            Service::Unknown("example.com".into())
+        );
     }
 }

@@ -78,7 +78,10 @@ pub struct Cloud {
 
 impl std::fmt::Debug for Cloud {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cloud").field("config", &self.config).field("ca", &self.ca).finish()
+        f.debug_struct("Cloud")
+            .field("config", &self.config)
+            .field("ca", &self.ca)
+            .finish()
     }
 }
 
@@ -87,7 +90,10 @@ impl Cloud {
     /// service.
     pub async fn open(config: Config) -> Result<Self, StartError> {
         let dir = config.data_dir.clone();
-        create_private_dir(&dir).map_err(|source| StartError::DataDir { path: dir.clone(), source })?;
+        create_private_dir(&dir).map_err(|source| StartError::DataDir {
+            path: dir.clone(),
+            source,
+        })?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("azlite.db")).await?);
         let offset = store
             .get_setting(admin::CLOCK_OFFSET_SETTING)
@@ -97,7 +103,9 @@ impl Cloud {
         let clock = Arc::new(OffsetClock::new(offset));
         let sts_config = StsConfig {
             app_token_lifetime: config.tokens.app_lifetime_seconds,
-            resource_suffixes: ResourceSuffixes { storage: vec![config.names.blob_suffix.clone()] },
+            resource_suffixes: ResourceSuffixes {
+                storage: vec![config.names.blob_suffix.clone()],
+            },
             ..StsConfig::default()
         };
         let dyn_clock: Arc<dyn Clock> = clock.clone();
@@ -106,7 +114,16 @@ impl Cloud {
         let owner_secret = owner_secret(&dir, &store, &bootstrap, clock.now()).await?;
         let ca = LocalCa::load_or_create(&dir)?;
         let acceptor = TlsAcceptor::from(ca.server_config(&config.certificate_names())?);
-        Ok(Self { config, store, clock, sts, bootstrap: Arc::new(bootstrap), owner_secret, ca, acceptor })
+        Ok(Self {
+            config,
+            store,
+            clock,
+            sts,
+            bootstrap: Arc::new(bootstrap),
+            owner_secret,
+            ca,
+            acceptor,
+        })
     }
 
     /// The configuration.
@@ -156,10 +173,11 @@ impl Cloud {
     /// Writes `connection.json` for a listener on `addr`.
     pub fn write_connection_file(&self, addr: SocketAddr) -> Result<ConnectionInfo, StartError> {
         let info = self.connection_info(addr);
-        info.write(&self.config.data_dir).map_err(|source| StartError::ConnectionFile {
-            path: ConnectionInfo::path(&self.config.data_dir),
-            source,
-        })?;
+        info.write(&self.config.data_dir)
+            .map_err(|source| StartError::ConnectionFile {
+                path: ConnectionInfo::path(&self.config.data_dir),
+                source,
+            })?;
         Ok(info)
     }
 
@@ -185,7 +203,10 @@ impl Cloud {
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 /// The owner's secret: new on the first start; afterwards the one in `connection.json`. If

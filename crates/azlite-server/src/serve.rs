@@ -75,7 +75,10 @@ pub(crate) async fn serve_tls(
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("some connections were still open after {DRAIN_TIMEOUT:?}; closing them");
     }
 }

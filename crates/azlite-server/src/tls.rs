@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
@@ -49,18 +49,28 @@ pub struct LocalCa {
 
 impl std::fmt::Debug for LocalCa {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalCa").field("certificate_path", &self.certificate_path).finish()
+        f.debug_struct("LocalCa")
+            .field("certificate_path", &self.certificate_path)
+            .finish()
     }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TlsError + '_ {
-    move |source| TlsError::Io { path: path.to_owned(), source }
+    move |source| TlsError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Writes `contents` to `path` with `mode`, atomically (temporary file, fsync, rename).
 pub(crate) fn write_private(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&tmp)?;
     file.set_permissions(fs::Permissions::from_mode(mode))?;
     file.write_all(contents)?;
     file.sync_all()?;
@@ -86,7 +96,10 @@ impl LocalCa {
             let key = KeyPair::from_pem(&fs::read_to_string(&key_path).map_err(io(&key_path))?)?;
             let cert = fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
             let issuer = Issuer::from_ca_cert_pem(&cert, key)?;
-            return Ok(Self { certificate_path: cert_path, issuer });
+            return Ok(Self {
+                certificate_path: cert_path,
+                issuer,
+            });
         }
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
@@ -96,7 +109,11 @@ impl LocalCa {
         dn.push(DnType::OrganizationName, "azlite");
         params.distinguished_name = dn;
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::days(1);
         params.not_after = now + Duration::days(3650);
@@ -105,7 +122,10 @@ impl LocalCa {
         write_private(&key_path, key.serialize_pem().as_bytes(), 0o600).map_err(io(&key_path))?;
         write_private(&cert_path, cert.pem().as_bytes(), 0o644).map_err(io(&cert_path))?;
         tracing::info!(path = %cert_path.display(), "created the local certificate authority");
-        Ok(Self { certificate_path: cert_path, issuer: Issuer::new(params, key) })
+        Ok(Self {
+            certificate_path: cert_path,
+            issuer: Issuer::new(params, key),
+        })
     }
 
     /// Where the CA certificate (PEM) is, for users to trust.
@@ -121,7 +141,10 @@ impl LocalCa {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, names.first().map_or("azlite", String::as_str));
+        dn.push(
+            DnType::CommonName,
+            names.first().map_or("azlite", String::as_str),
+        );
         params.distinguished_name = dn;
         params.subject_alt_names = names
             .iter()
@@ -167,11 +190,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = LocalCa::load_or_create(dir.path()).unwrap();
         let pem = fs::read_to_string(first.certificate_path()).unwrap();
-        let key_mode = fs::metadata(dir.path().join("ca/ca-key.pem")).unwrap().permissions().mode();
+        let key_mode = fs::metadata(dir.path().join("ca/ca-key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(key_mode & 0o777, 0o600);
         let second = LocalCa::load_or_create(dir.path()).unwrap();
         assert_eq!(pem, fs::read_to_string(second.certificate_path()).unwrap());
-        let names = vec!["login.microsoftonline.com".to_owned(), "*.vault.azure.net".to_owned(), "127.0.0.1".to_owned()];
+        let names = vec![
+            "login.microsoftonline.com".to_owned(),
+            "*.vault.azure.net".to_owned(),
+            "127.0.0.1".to_owned(),
+        ];
         second.server_config(&names).unwrap();
     }
 
@@ -179,6 +209,9 @@ mod tests {
     fn bad_names_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let ca = LocalCa::load_or_create(dir.path()).unwrap();
-        assert!(matches!(ca.issue_server_certificate(&["bad name".to_owned()]), Err(TlsError::InvalidName(_))));
+        assert!(matches!(
+            ca.issue_server_certificate(&["bad name".to_owned()]),
+            Err(TlsError::InvalidName(_))
+        ));
     }
 }

@@ -79,7 +79,10 @@ pub async fn bootstrap(store: &dyn Store, now: UnixTime) -> Result<Bootstrap, St
         state: "Enabled".to_owned(),
         created_at: now,
     };
-    let mut batch = WriteBatch { tenants: vec![tenant.clone()], ..Default::default() };
+    let mut batch = WriteBatch {
+        tenants: vec![tenant.clone()],
+        ..Default::default()
+    };
     batch.subscriptions.push(subscription.clone());
     let (application, owner) = app_and_principal(tenant.id, "azlite owner", &[], 1, now);
     let secret = add_secret_to(&mut batch, application.app_id, now);
@@ -105,7 +108,8 @@ async fn load_bootstrap(store: &dyn Store) -> Result<Option<Bootstrap>, StsError
     let Some(tenant_id) = store.get_setting(SETTING_TENANT).await? else {
         return Ok(None);
     };
-    let corrupt = |what: &str| StsError::Internal(format!("bootstrap {what} is missing or invalid").into());
+    let corrupt =
+        |what: &str| StsError::Internal(format!("bootstrap {what} is missing or invalid").into());
     let tenant_id: TenantId = tenant_id.parse().map_err(|_| corrupt("tenant id"))?;
     let subscription_id: SubscriptionId = store
         .get_setting(SETTING_SUBSCRIPTION)
@@ -117,15 +121,29 @@ async fn load_bootstrap(store: &dyn Store) -> Result<Option<Bootstrap>, StsError
         .await?
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| corrupt("owner app id"))?;
-    let tenant = store.get_tenant(tenant_id).await?.ok_or_else(|| corrupt("tenant"))?;
-    let subscription =
-        store.get_subscription(subscription_id).await?.ok_or_else(|| corrupt("subscription"))?;
-    let owner_app = store.get_application(owner_app_id).await?.ok_or_else(|| corrupt("owner application"))?;
+    let tenant = store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or_else(|| corrupt("tenant"))?;
+    let subscription = store
+        .get_subscription(subscription_id)
+        .await?
+        .ok_or_else(|| corrupt("subscription"))?;
+    let owner_app = store
+        .get_application(owner_app_id)
+        .await?
+        .ok_or_else(|| corrupt("owner application"))?;
     let owner = store
         .get_service_principal_by_app_id(tenant_id, owner_app_id)
         .await?
         .ok_or_else(|| corrupt("owner service principal"))?;
-    Ok(Some(Bootstrap { tenant, subscription, owner_app, owner, new_owner_secret: None }))
+    Ok(Some(Bootstrap {
+        tenant,
+        subscription,
+        owner_app,
+        owner,
+        new_owner_secret: None,
+    }))
 }
 
 fn app_and_principal(
@@ -174,7 +192,11 @@ fn add_secret_to(batch: &mut WriteBatch, app_id: ClientId, now: UnixTime) -> Str
 }
 
 /// Adds a new client secret to an existing application and returns it.
-pub async fn add_client_secret(store: &dyn Store, app_id: ClientId, now: UnixTime) -> Result<String, StsError> {
+pub async fn add_client_secret(
+    store: &dyn Store,
+    app_id: ClientId,
+    now: UnixTime,
+) -> Result<String, StsError> {
     let mut batch = WriteBatch::default();
     let secret = add_secret_to(&mut batch, app_id, now);
     store.apply(batch).await?;
@@ -193,12 +215,20 @@ pub async fn create_application(
         2 => 2,
         other => return Err(CreateApplicationError::InvalidTokenVersion(other)),
     };
-    let (application, service_principal) =
-        app_and_principal(tenant, &request.display_name, &request.identifier_uris, version, now);
+    let (application, service_principal) = app_and_principal(
+        tenant,
+        &request.display_name,
+        &request.identifier_uris,
+        version,
+        now,
+    );
     let mut batch = WriteBatch::default();
-    let secret = request.with_secret.then(|| add_secret_to(&mut batch, application.app_id, now));
+    let secret = request
+        .with_secret
+        .then(|| add_secret_to(&mut batch, application.app_id, now));
     for pem in &request.certificates_pem {
-        let cert = ClientCertificate::from_pem(pem).map_err(|e| CreateApplicationError::InvalidCertificate(e.to_string()))?;
+        let cert = ClientCertificate::from_pem(pem)
+            .map_err(|e| CreateApplicationError::InvalidCertificate(e.to_string()))?;
         batch.key_credentials.push(KeyCredential {
             key_id: Uuid::new_v4(),
             app_id: application.app_id,
@@ -214,7 +244,11 @@ pub async fn create_application(
         azlite_store::StoreError::Conflict(what) => CreateApplicationError::Conflict(what),
         other => CreateApplicationError::Sts(other.into()),
     })?;
-    Ok(CreatedApplication { application, service_principal, secret })
+    Ok(CreatedApplication {
+        application,
+        service_principal,
+        secret,
+    })
 }
 
 /// Why an application could not be created.

@@ -15,22 +15,32 @@ pub enum StsError {
     #[error("The request body must contain the following parameter: '{0}'.")]
     MissingParameter(&'static str),
     /// Neither a secret nor an assertion was sent (AADSTS7000218).
-    #[error("The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")]
+    #[error(
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."
+    )]
     MissingClientCredential,
     /// `grant_type` is not one azlite supports (AADSTS70003).
     #[error("The app requested an unsupported grant type '{0}'.")]
     UnsupportedGrantType(String),
     /// The tenant segment is neither a GUID nor a domain name (AADSTS900023).
-    #[error("Specified tenant identifier '{0}' is neither a valid DNS name, nor a valid external domain.")]
+    #[error(
+        "Specified tenant identifier '{0}' is neither a valid DNS name, nor a valid external domain."
+    )]
     MalformedTenant(String),
     /// No such tenant (AADSTS90002).
-    #[error("Tenant '{0}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.")]
+    #[error(
+        "Tenant '{0}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+    )]
     TenantNotFound(String),
     /// Client credentials sent to `common`/`organizations` (AADSTS50059).
-    #[error("No tenant-identifying information found in either the request or implied by any provided credentials.")]
+    #[error(
+        "No tenant-identifying information found in either the request or implied by any provided credentials."
+    )]
     NoTenant,
     /// The client id is not a registered application in the tenant (AADSTS700016).
-    #[error("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")]
+    #[error(
+        "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+    )]
     UnknownClient {
         /// The client id as sent.
         client_id: String,
@@ -38,19 +48,27 @@ pub enum StsError {
         tenant: String,
     },
     /// Wrong client secret (AADSTS7000215).
-    #[error("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{0}'.")]
+    #[error(
+        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{0}'."
+    )]
     InvalidClientSecret(String),
     /// The secret matched, but it has expired (AADSTS7000222).
-    #[error("The provided client secret keys for app '{0}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.")]
+    #[error(
+        "The provided client secret keys for app '{0}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."
+    )]
     ExpiredClientSecret(String),
     /// `client_assertion_type` is not the JWT bearer type (AADSTS50027 family).
-    #[error("client_assertion_type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', got '{0}'.")]
+    #[error(
+        "client_assertion_type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', got '{0}'."
+    )]
     UnsupportedAssertionType(String),
     /// The assertion could not be parsed (AADSTS50027).
     #[error("JWT token is invalid or malformed. {0}")]
     MalformedAssertion(String),
     /// The assertion names a certificate the app does not have (AADSTS700027).
-    #[error("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]")]
+    #[error(
+        "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]"
+    )]
     UnknownAssertionCertificate {
         /// The thumbprint the client named.
         thumbprint: String,
@@ -61,7 +79,9 @@ pub enum StsError {
     #[error("Client assertion failed signature validation.")]
     InvalidAssertionSignature,
     /// The assertion is expired or not yet valid (AADSTS700024).
-    #[error("Client assertion is not within its valid time range. Current time: {now}, assertion valid from {nbf}, expiry time of assertion {exp}.")]
+    #[error(
+        "Client assertion is not within its valid time range. Current time: {now}, assertion valid from {nbf}, expiry time of assertion {exp}."
+    )]
     AssertionOutOfTime {
         /// Now, formatted.
         now: String,
@@ -71,22 +91,32 @@ pub enum StsError {
         exp: String,
     },
     /// The assertion's issuer or subject is not the client (AADSTS700021).
-    #[error("Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .")]
+    #[error(
+        "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials ."
+    )]
     AssertionClientMismatch,
     /// The assertion was not made for this token endpoint (AADSTS50013).
-    #[error("Assertion failed signature validation. [Reason - The provided audience '{0}' does not match the token endpoint of this tenant.]")]
+    #[error(
+        "Assertion failed signature validation. [Reason - The provided audience '{0}' does not match the token endpoint of this tenant.]"
+    )]
     AssertionAudience(String),
     /// v1 request without `resource` (AADSTS50001).
     #[error("Resource identifier is not provided.")]
     MissingResource,
     /// v2 client-credentials scope without `/.default` (AADSTS1002012).
-    #[error("The provided value for scope {0} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")]
+    #[error(
+        "The provided value for scope {0} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+    )]
     ScopeNotDefault(String),
     /// More than one resource in a v2 scope (AADSTS70011).
-    #[error("The provided value for the input parameter 'scope' is not valid. The scope {0} is not valid.")]
+    #[error(
+        "The provided value for the input parameter 'scope' is not valid. The scope {0} is not valid."
+    )]
     InvalidScope(String),
     /// The resource is not known in the tenant (AADSTS500011).
-    #[error("The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")]
+    #[error(
+        "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
+    )]
     UnknownResource {
         /// The resource as requested.
         resource: String,

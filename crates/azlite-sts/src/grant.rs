@@ -2,7 +2,9 @@
 //! authenticate the client (secret or certificate assertion), resolve the resource, issue.
 
 use azlite_store::{ServicePrincipal, ServicePrincipalKind, Tenant};
-use azlite_token::{AssertionError, ClientCertificate, UnverifiedAssertion, verify_client_assertion};
+use azlite_token::{
+    AssertionError, ClientCertificate, UnverifiedAssertion, verify_client_assertion,
+};
 use azlite_types::{ClientId, TenantId, UnixTime};
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -82,11 +84,18 @@ impl Sts {
     /// Finds the tenant a path segment names: a tenant id or a domain.
     pub async fn resolve_tenant(&self, segment: &str) -> Result<Tenant, StsError> {
         if let Ok(id) = segment.parse::<TenantId>() {
-            return self.store.get_tenant(id).await?.ok_or_else(|| StsError::TenantNotFound(segment.to_owned()));
+            return self
+                .store
+                .get_tenant(id)
+                .await?
+                .ok_or_else(|| StsError::TenantNotFound(segment.to_owned()));
         }
         let looks_like_domain = segment.contains('.')
             && segment.split('.').all(|label| {
-                !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             });
         if !looks_like_domain {
             return Err(StsError::MalformedTenant(segment.to_owned()));
@@ -100,17 +109,24 @@ impl Sts {
     /// Handles a token request end to end.
     pub async fn token(&self, request: TokenRequest) -> Result<TokenResponse, StsError> {
         let form = &request.form;
-        let grant_type = non_empty(&form.grant_type).ok_or(StsError::MissingParameter("grant_type"))?;
+        let grant_type =
+            non_empty(&form.grant_type).ok_or(StsError::MissingParameter("grant_type"))?;
         if grant_type != "client_credentials" {
             return Err(StsError::UnsupportedGrantType(grant_type.to_owned()));
         }
-        if matches!(request.tenant.to_ascii_lowercase().as_str(), "common" | "organizations" | "consumers") {
+        if matches!(
+            request.tenant.to_ascii_lowercase().as_str(),
+            "common" | "organizations" | "consumers"
+        ) {
             return Err(StsError::NoTenant);
         }
         let tenant = self.resolve_tenant(&request.tenant).await?;
         let requested = requested_resource(request.endpoint, form)?;
-        let client_id_text = non_empty(&form.client_id).ok_or(StsError::MissingParameter("client_id"))?;
-        let (client, authentication) = self.authenticate_client(&tenant, &request.tenant, client_id_text, form).await?;
+        let client_id_text =
+            non_empty(&form.client_id).ok_or(StsError::MissingParameter("client_id"))?;
+        let (client, authentication) = self
+            .authenticate_client(&tenant, &request.tenant, client_id_text, form)
+            .await?;
         let resource = self.find_resource(&tenant, &requested).await?;
         let lifetime = self.config.app_token_lifetime;
         let token = self.issue(&Issuance {
@@ -121,16 +137,25 @@ impl Sts {
             requested_resource: &requested,
             lifetime,
         })?;
-        Ok(TokenResponse { token, resource: requested, expires_in: lifetime })
+        Ok(TokenResponse {
+            token,
+            resource: requested,
+            expires_in: lifetime,
+        })
     }
 
     async fn find_resource(&self, tenant: &Tenant, requested: &str) -> Result<Resource, StsError> {
-        resources::resolve(self.store.as_ref(), &self.config.resource_suffixes, tenant.id, requested)
-            .await?
-            .ok_or_else(|| StsError::UnknownResource {
-                resource: requested.to_owned(),
-                tenant: tenant.display_name.clone(),
-            })
+        resources::resolve(
+            self.store.as_ref(),
+            &self.config.resource_suffixes,
+            tenant.id,
+            requested,
+        )
+        .await?
+        .ok_or_else(|| StsError::UnknownResource {
+            resource: requested.to_owned(),
+            tenant: tenant.display_name.clone(),
+        })
     }
 
     async fn authenticate_client(
@@ -160,7 +185,8 @@ impl Sts {
             if kind != JWT_BEARER {
                 return Err(StsError::UnsupportedAssertionType(kind.to_owned()));
             }
-            self.check_assertion(tenant, tenant_segment, client_id, assertion).await?;
+            self.check_assertion(tenant, tenant_segment, client_id, assertion)
+                .await?;
             return Ok((principal, ClientAuthentication::Certificate));
         }
         Err(StsError::MissingClientCredential)
@@ -169,8 +195,13 @@ impl Sts {
     async fn check_secret(&self, client_id: ClientId, secret: &str) -> Result<(), StsError> {
         let now = self.clock.now();
         let credentials = self.store.list_password_credentials(client_id).await?;
-        match credentials.iter().find(|c| secret_matches(&c.salt, secret, &c.secret_hash)) {
-            Some(c) if c.end <= now || c.start > now => Err(StsError::ExpiredClientSecret(client_id.to_string())),
+        match credentials
+            .iter()
+            .find(|c| secret_matches(&c.salt, secret, &c.secret_hash))
+        {
+            Some(c) if c.end <= now || c.start > now => {
+                Err(StsError::ExpiredClientSecret(client_id.to_string()))
+            }
             Some(_) => Ok(()),
             None => Err(StsError::InvalidClientSecret(client_id.to_string())),
         }
@@ -184,8 +215,8 @@ impl Sts {
         assertion: &str,
     ) -> Result<(), StsError> {
         let now = self.clock.now();
-        let unverified =
-            UnverifiedAssertion::parse(assertion).map_err(|e| StsError::MalformedAssertion(e.to_string()))?;
+        let unverified = UnverifiedAssertion::parse(assertion)
+            .map_err(|e| StsError::MalformedAssertion(e.to_string()))?;
         let certificates: Vec<ClientCertificate> = self
             .store
             .list_key_credentials(client_id)
@@ -193,24 +224,27 @@ impl Sts {
             .iter()
             .filter_map(|k| ClientCertificate::from_der(&k.certificate_der).ok())
             .collect();
-        let verified = verify_client_assertion(assertion, &certificates, now, ASSERTION_LEEWAY).map_err(|e| match e {
-            AssertionError::NoMatchingCertificate => StsError::UnknownAssertionCertificate {
-                thumbprint: unverified
-                    .x5t_s256
-                    .clone()
-                    .or(unverified.x5t.clone())
-                    .or(unverified.kid.clone())
-                    .unwrap_or_default(),
-                client_id: client_id.to_string(),
-            },
-            AssertionError::InvalidSignature => StsError::InvalidAssertionSignature,
-            AssertionError::Expired { .. } | AssertionError::NotYetValid { .. } => StsError::AssertionOutOfTime {
-                now: entra_timestamp(now),
-                nbf: entra_timestamp(unverified.nbf.unwrap_or(now)),
-                exp: entra_timestamp(unverified.exp.unwrap_or(now)),
-            },
-            other => StsError::MalformedAssertion(other.to_string()),
-        })?;
+        let verified = verify_client_assertion(assertion, &certificates, now, ASSERTION_LEEWAY)
+            .map_err(|e| match e {
+                AssertionError::NoMatchingCertificate => StsError::UnknownAssertionCertificate {
+                    thumbprint: unverified
+                        .x5t_s256
+                        .clone()
+                        .or(unverified.x5t.clone())
+                        .or(unverified.kid.clone())
+                        .unwrap_or_default(),
+                    client_id: client_id.to_string(),
+                },
+                AssertionError::InvalidSignature => StsError::InvalidAssertionSignature,
+                AssertionError::Expired { .. } | AssertionError::NotYetValid { .. } => {
+                    StsError::AssertionOutOfTime {
+                        now: entra_timestamp(now),
+                        nbf: entra_timestamp(unverified.nbf.unwrap_or(now)),
+                        exp: entra_timestamp(unverified.exp.unwrap_or(now)),
+                    }
+                }
+                other => StsError::MalformedAssertion(other.to_string()),
+            })?;
         let is_client = |v: &str| v.parse::<ClientId>().is_ok_and(|id| id == client_id);
         if !is_client(&verified.iss) || !is_client(&verified.sub) {
             return Err(StsError::AssertionClientMismatch);
@@ -229,10 +263,16 @@ const ASSERTION_LEEWAY: i64 = 300;
 /// authority host names) or its v2 issuer. The host is not checked: Entra answers on several
 /// names, and the signature already ties the assertion to the client.
 fn assertion_audience_matches(aud: &str, tenant: &Tenant, tenant_segment: &str) -> bool {
-    let Some(rest) = aud.strip_prefix("https://") else { return false };
-    let Some((_host, path)) = rest.split_once('/') else { return false };
+    let Some(rest) = aud.strip_prefix("https://") else {
+        return false;
+    };
+    let Some((_host, path)) = rest.split_once('/') else {
+        return false;
+    };
     let path = path.trim_end_matches('/');
-    let Some((segment, tail)) = path.split_once('/') else { return false };
+    let Some((segment, tail)) = path.split_once('/') else {
+        return false;
+    };
     let names_tenant = segment.eq_ignore_ascii_case(&tenant.id.to_string())
         || segment.eq_ignore_ascii_case(&tenant.default_domain)
         || segment.eq_ignore_ascii_case(tenant_segment);
@@ -242,7 +282,9 @@ fn assertion_audience_matches(aud: &str, tenant: &Tenant, tenant_segment: &str) 
 /// The resource a request asks for, from `resource` (v1) or `scope` (v2).
 fn requested_resource(endpoint: Endpoint, form: &TokenForm) -> Result<String, StsError> {
     match endpoint {
-        Endpoint::V1 => non_empty(&form.resource).map(str::to_owned).ok_or(StsError::MissingResource),
+        Endpoint::V1 => non_empty(&form.resource)
+            .map(str::to_owned)
+            .ok_or(StsError::MissingResource),
         Endpoint::V2 => {
             let scope = non_empty(&form.scope).ok_or(StsError::MissingParameter("scope"))?;
             // OIDC scopes may ride along; client credentials ignore them.
@@ -267,23 +309,44 @@ mod tests {
     use super::*;
 
     fn form(scope: &str) -> TokenForm {
-        TokenForm { scope: Some(scope.to_owned()), ..Default::default() }
+        TokenForm {
+            scope: Some(scope.to_owned()),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn v2_scope_maps_to_the_resource_keeping_a_double_slash() {
         let r = |s| requested_resource(Endpoint::V2, &form(s));
-        assert_eq!(r("https://management.azure.com/.default").unwrap(), "https://management.azure.com");
-        assert_eq!(r("https://management.azure.com//.default").unwrap(), "https://management.azure.com/");
-        assert_eq!(r("https://vault.azure.net/.default openid profile").unwrap(), "https://vault.azure.net");
-        assert!(matches!(r("https://vault.azure.net/user_impersonation"), Err(StsError::ScopeNotDefault(_))));
-        assert!(matches!(r("a/.default b/.default"), Err(StsError::InvalidScope(_))));
+        assert_eq!(
+            r("https://management.azure.com/.default").unwrap(),
+            "https://management.azure.com"
+        );
+        assert_eq!(
+            r("https://management.azure.com//.default").unwrap(),
+            "https://management.azure.com/"
+        );
+        assert_eq!(
+            r("https://vault.azure.net/.default openid profile").unwrap(),
+            "https://vault.azure.net"
+        );
+        assert!(matches!(
+            r("https://vault.azure.net/user_impersonation"),
+            Err(StsError::ScopeNotDefault(_))
+        ));
+        assert!(matches!(
+            r("a/.default b/.default"),
+            Err(StsError::InvalidScope(_))
+        ));
         assert!(matches!(r("/.default"), Err(StsError::ScopeNotDefault(_))));
     }
 
     #[test]
     fn v1_requires_a_resource() {
-        assert!(matches!(requested_resource(Endpoint::V1, &TokenForm::default()), Err(StsError::MissingResource)));
+        assert!(matches!(
+            requested_resource(Endpoint::V1, &TokenForm::default()),
+            Err(StsError::MissingResource)
+        ));
     }
 
     #[test]
@@ -299,12 +362,26 @@ mod tests {
             default_domain: "contoso.onmicrosoft.com".into(),
             created_at: 0,
         };
-        let ok = |aud: &str| assertion_audience_matches(aud, &tenant, "72f988bf-86f1-41af-91ab-2d7cd011db47");
-        assert!(ok("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"));
-        assert!(ok("https://127.0.0.1:8443/72F988BF-86F1-41AF-91AB-2D7CD011DB47/oauth2/token"));
-        assert!(ok("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"));
-        assert!(!ok("https://login.microsoftonline.com/common/oauth2/v2.0/token"));
-        assert!(!ok("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/authorize"));
-        assert!(!ok("http://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/token"));
+        let ok = |aud: &str| {
+            assertion_audience_matches(aud, &tenant, "72f988bf-86f1-41af-91ab-2d7cd011db47")
+        };
+        assert!(ok(
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
+        ));
+        assert!(ok(
+            "https://127.0.0.1:8443/72F988BF-86F1-41AF-91AB-2D7CD011DB47/oauth2/token"
+        ));
+        assert!(ok(
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        ));
+        assert!(!ok(
+            "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+        ));
+        assert!(!ok(
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/authorize"
+        ));
+        assert!(!ok(
+            "http://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/token"
+        ));
     }
 }

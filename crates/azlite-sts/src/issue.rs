@@ -84,13 +84,26 @@ impl Sts {
     /// Builds and signs the token described by `issuance`.
     pub fn issue(&self, issuance: &Issuance<'_>) -> Result<IssuedToken, StsError> {
         let now = self.clock.now();
-        let Issuance { tenant, subject, resource, .. } = issuance;
+        let Issuance {
+            tenant,
+            subject,
+            resource,
+            ..
+        } = issuance;
         let v2 = resource.token_version == 2;
         let acr = issuance.authentication.acr().to_owned();
         let client_id = subject.app_id.to_string();
         let object_id = subject.object_id.to_string();
-        let issuer = if v2 { issuer_v2(tenant) } else { issuer_v1(tenant) };
-        let audience = if v2 { resource.app_id.to_string() } else { issuance.requested_resource.to_owned() };
+        let issuer = if v2 {
+            issuer_v2(tenant)
+        } else {
+            issuer_v1(tenant)
+        };
+        let audience = if v2 {
+            resource.app_id.to_string()
+        } else {
+            issuance.requested_resource.to_owned()
+        };
         let claims = AccessTokenClaims {
             aud: audience.clone(),
             iss: issuer.clone(),
@@ -123,6 +136,11 @@ impl Sts {
             .keys
             .sign(&claims, style)
             .map_err(|e| StsError::Internal(Box::new(e)))?;
-        Ok(IssuedToken { access_token, not_before: now, expires_on: claims.exp, audience })
+        Ok(IssuedToken {
+            access_token,
+            not_before: now,
+            expires_on: claims.exp,
+            audience,
+        })
     }
 }

@@ -49,7 +49,9 @@ pub struct KeyManager {
 
 impl std::fmt::Debug for KeyManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyManager").field("active_kid", &self.active().kid()).finish()
+        f.debug_struct("KeyManager")
+            .field("active_kid", &self.active().kid())
+            .finish()
     }
 }
 
@@ -70,8 +72,11 @@ impl KeyManager {
         // A crash between inserting a new key and retiring the old one leaves two active
         // keys: the newest signs, the others are retired now.
         // The store lists keys oldest first, so the last active one is the newest.
-        let mut active: Vec<String> =
-            stored.iter().filter(|k| k.retired_at.is_none()).map(|k| k.kid.clone()).collect();
+        let mut active: Vec<String> = stored
+            .iter()
+            .filter(|k| k.retired_at.is_none())
+            .map(|k| k.kid.clone())
+            .collect();
         active.pop();
         let stale = active;
         for kid in &stale {
@@ -95,7 +100,10 @@ impl KeyManager {
     fn current(&self) -> Arc<Published> {
         // A poisoned lock only means a panic happened while swapping an Arc; the value is
         // still a complete state.
-        self.published.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.published
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The key that signs new tokens.
@@ -152,8 +160,12 @@ impl KeyManager {
 
 fn new_key(now: UnixTime) -> Result<StoredSigningKey, StsError> {
     // Back-date the certificate a little so clients with a slightly slow clock accept it.
-    let key = SigningKey::generate("azlite token signing", now - 3600, now + CERT_VALIDITY_SECONDS)
-        .map_err(|e| StsError::Internal(Box::new(e)))?;
+    let key = SigningKey::generate(
+        "azlite token signing",
+        now - 3600,
+        now + CERT_VALIDITY_SECONDS,
+    )
+    .map_err(|e| StsError::Internal(Box::new(e)))?;
     tracing::info!(kid = %key.kid(), "new token signing key");
     Ok(StoredSigningKey {
         kid: key.kid().to_owned(),
@@ -190,10 +202,18 @@ fn build(
             expired.push(row.kid.clone());
             continue;
         }
-        let key = SigningKey::from_pem(&row.certificate_pem, &row.private_key_pem).map_err(internal)?;
+        let key =
+            SigningKey::from_pem(&row.certificate_pem, &row.private_key_pem).map_err(internal)?;
         keys.push(key.jwk());
     }
     let jwks = JwkSet { keys };
     let key_ring = KeyRing::from_jwks(&jwks).map_err(|e| StsError::Internal(Box::new(e)))?;
-    Ok((Published { active, jwks: Arc::new(jwks), key_ring: Arc::new(key_ring) }, expired))
+    Ok((
+        Published {
+            active,
+            jwks: Arc::new(jwks),
+            key_ring: Arc::new(key_ring),
+        },
+        expired,
+    ))
 }

@@ -65,17 +65,30 @@ pub struct Sts {
 
 impl std::fmt::Debug for Sts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sts").field("keys", &self.keys).field("config", &self.config).finish()
+        f.debug_struct("Sts")
+            .field("keys", &self.keys)
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 impl Sts {
     /// Opens the token service on `store`, loading (or creating) its signing keys.
-    pub async fn open(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: StsConfig) -> Result<Self, StsError> {
+    pub async fn open(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: StsConfig,
+    ) -> Result<Self, StsError> {
         // Trait upcasting: the key manager sees only the key part of the store.
         let key_store: Arc<dyn azlite_store::SigningKeyStore> = store.clone();
-        let keys = KeyManager::load_or_create(key_store, clock.clone(), config.max_token_lifetime).await?;
-        Ok(Self { store, keys, clock, config })
+        let keys =
+            KeyManager::load_or_create(key_store, clock.clone(), config.max_token_lifetime).await?;
+        Ok(Self {
+            store,
+            keys,
+            clock,
+            config,
+        })
     }
 
     /// The signing keys.

@@ -76,7 +76,9 @@ pub struct ResourceSuffixes {
 
 impl Default for ResourceSuffixes {
     fn default() -> Self {
-        Self { storage: vec!["blob.core.windows.net".to_owned()] }
+        Self {
+            storage: vec!["blob.core.windows.net".to_owned()],
+        }
     }
 }
 
@@ -86,7 +88,10 @@ fn normalize(uri: &str) -> String {
 
 fn first_party(p: &FirstParty) -> Resource {
     Resource {
-        app_id: p.app_id.parse().unwrap_or_else(|_| ClientId::from_uuid(Default::default())),
+        app_id: p
+            .app_id
+            .parse()
+            .unwrap_or_else(|_| ClientId::from_uuid(Default::default())),
         display_name: p.name.to_owned(),
         token_version: 1,
     }
@@ -115,16 +120,26 @@ pub(crate) async fn resolve(
                 .is_some_and(|account| !account.is_empty() && !account.contains(['.', '/']))
         });
         if is_storage_account {
-            return Ok(FIRST_PARTY.iter().find(|p| p.name == "Azure Storage").map(first_party));
+            return Ok(FIRST_PARTY
+                .iter()
+                .find(|p| p.name == "Azure Storage")
+                .map(first_party));
         }
     }
     // Registered applications, by app id or by App ID URI (with or without the slash).
     let app = match wanted.parse::<ClientId>() {
-        Ok(app_id) => store.get_application(app_id).await?.filter(|a| a.tenant_id == tenant),
+        Ok(app_id) => store
+            .get_application(app_id)
+            .await?
+            .filter(|a| a.tenant_id == tenant),
         Err(_) => {
-            let mut found = store.find_application_by_identifier_uri(tenant, &wanted).await?;
+            let mut found = store
+                .find_application_by_identifier_uri(tenant, &wanted)
+                .await?;
             if found.is_none() {
-                found = store.find_application_by_identifier_uri(tenant, &format!("{wanted}/")).await?;
+                found = store
+                    .find_application_by_identifier_uri(tenant, &format!("{wanted}/"))
+                    .await?;
             }
             found
         }

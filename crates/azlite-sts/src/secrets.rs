@@ -15,7 +15,9 @@ const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     // The system RNG failing is not something to recover from.
-    SystemRandom::new().fill(&mut out).expect("the system random number generator failed");
+    SystemRandom::new()
+        .fill(&mut out)
+        .expect("the system random number generator failed");
     out
 }
 
@@ -55,7 +57,11 @@ pub(crate) fn hash_secret(salt: &[u8], secret: &str) -> Vec<u8> {
 pub(crate) fn secret_matches(salt: &[u8], secret: &str, expected: &[u8]) -> bool {
     let actual = hash_secret(salt, secret);
     actual.len() == expected.len()
-        && actual.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        && actual
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 #[cfg(test)]

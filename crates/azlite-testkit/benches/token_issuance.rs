@@ -16,7 +16,11 @@ use azlite_testkit::TestCloud;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn token_issuance(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let cloud = runtime.block_on(TestCloud::start()).unwrap();
     let info = cloud.info.clone();
     let form = TokenForm {
@@ -26,13 +30,22 @@ fn token_issuance(c: &mut Criterion) {
         scope: Some("https://management.azure.com/.default".into()),
         ..TokenForm::default()
     };
-    let request = TokenRequest { endpoint: Endpoint::V2, tenant: info.tenant_id.clone(), form: form.clone() };
+    let request = TokenRequest {
+        endpoint: Endpoint::V2,
+        tenant: info.tenant_id.clone(),
+        form: form.clone(),
+    };
     let message = vec![b'a'; 500];
     let key = cloud.sts.keys().active();
 
     let mut group = c.benchmark_group("token_issuance");
-    group.throughput(Throughput::Elements(1)).sample_size(30).measurement_time(Duration::from_secs(5));
-    group.bench_function("raw_rs256_sign", |b| b.iter(|| key.sign_raw(&message).unwrap()));
+    group
+        .throughput(Throughput::Elements(1))
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(5));
+    group.bench_function("raw_rs256_sign", |b| {
+        b.iter(|| key.sign_raw(&message).unwrap())
+    });
     group.bench_function("sts_token", |b| {
         b.iter(|| runtime.block_on(cloud.sts.token(request.clone())).unwrap())
     });

@@ -57,7 +57,15 @@ impl TestCloud {
             .tls_certs_only([reqwest::Certificate::from_pem(&ca)?])
             .no_proxy()
             .build()?;
-        Ok(Self { addr, info, http, sts, stop: Some(stop), server: Some(server), data_dir })
+        Ok(Self {
+            addr,
+            info,
+            http,
+            sts,
+            stop: Some(stop),
+            server: Some(server),
+            data_dir,
+        })
     }
 
     /// The data directory.
@@ -87,8 +95,17 @@ impl TestCloud {
     }
 
     /// Posts a v2 client-credentials request; returns status and JSON body.
-    pub async fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> anyhow::Result<(u16, Value)> {
-        let response = self.http.post(self.url(&format!("/{tenant}/oauth2/v2.0/token"))).form(form).send().await?;
+    pub async fn token_request(
+        &self,
+        tenant: &str,
+        form: &[(&str, &str)],
+    ) -> anyhow::Result<(u16, Value)> {
+        let response = self
+            .http
+            .post(self.url(&format!("/{tenant}/oauth2/v2.0/token")))
+            .form(form)
+            .send()
+            .await?;
         let status = response.status().as_u16();
         Ok((status, response.json().await?))
     }
@@ -107,7 +124,10 @@ impl TestCloud {
             )
             .await?;
         anyhow::ensure!(status == 200, "owner token refused: {body}");
-        body["access_token"].as_str().map(str::to_owned).context("no access_token")
+        body["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no access_token")
     }
 }
 

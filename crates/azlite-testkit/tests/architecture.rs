@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn crates_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("crates/").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("crates/")
+        .to_owned()
 }
 
 /// Each workspace crate and the azlite crates it depends on (normal dependencies only).
@@ -12,13 +15,20 @@ fn crate_graph() -> BTreeMap<String, Vec<String>> {
     let mut graph = BTreeMap::new();
     for entry in std::fs::read_dir(crates_dir()).unwrap() {
         let manifest = entry.unwrap().path().join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
         let doc: toml::Table = text.parse().unwrap();
         let name = doc["package"]["name"].as_str().unwrap().to_owned();
         let deps = doc
             .get("dependencies")
             .and_then(|d| d.as_table())
-            .map(|t| t.keys().filter(|k| k.starts_with("azlite")).cloned().collect())
+            .map(|t| {
+                t.keys()
+                    .filter(|k| k.starts_with("azlite"))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         graph.insert(name, deps);
     }
@@ -34,20 +44,46 @@ fn dependencies_point_one_way() {
         ("azlite-authz", &["azlite-types"]),
         ("azlite-store", &["azlite-types"]),
         // Services: pure crates and the store's traits; never another service.
-        ("azlite-sts", &["azlite-types", "azlite-token", "azlite-store"]),
+        (
+            "azlite-sts",
+            &["azlite-types", "azlite-token", "azlite-store"],
+        ),
         // The composition root may use everything below it.
-        ("azlite-server", &["azlite-types", "azlite-token", "azlite-authz", "azlite-store", "azlite-sts"]),
+        (
+            "azlite-server",
+            &[
+                "azlite-types",
+                "azlite-token",
+                "azlite-authz",
+                "azlite-store",
+                "azlite-sts",
+            ],
+        ),
         // The binary parses command lines and talks to the server.
         ("azlite", &["azlite-server", "azlite-types"]),
-        ("azlite-testkit", &["azlite-server", "azlite-types", "azlite-token", "azlite-store", "azlite-sts"]),
+        (
+            "azlite-testkit",
+            &[
+                "azlite-server",
+                "azlite-types",
+                "azlite-token",
+                "azlite-store",
+                "azlite-sts",
+            ],
+        ),
     ];
     let graph = crate_graph();
     for (name, deps) in &graph {
         let Some((_, permitted)) = allowed.iter().find(|(n, _)| n == name) else {
-            panic!("crate {name} is not in the architecture table: add it here and to ARCHITECTURE.md");
+            panic!(
+                "crate {name} is not in the architecture table: add it here and to ARCHITECTURE.md"
+            );
         };
         for dep in deps {
-            assert!(permitted.contains(&dep.as_str()), "{name} must not depend on {dep} (see ARCHITECTURE.md)");
+            assert!(
+                permitted.contains(&dep.as_str()),
+                "{name} must not depend on {dep} (see ARCHITECTURE.md)"
+            );
         }
     }
 }
@@ -70,18 +106,33 @@ fn only_the_server_names_a_storage_backend() {
         rust_files(&crates_dir().join(service).join("src"), &mut files);
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
-            assert!(!text.contains("SqliteStore"), "{} names a concrete backend", file.display());
+            assert!(
+                !text.contains("SqliteStore"),
+                "{} names a concrete backend",
+                file.display()
+            );
         }
     }
 }
 
 #[test]
 fn no_crate_allows_unsafe_code() {
-    let root: toml::Table = std::fs::read_to_string(crates_dir().parent().unwrap().join("Cargo.toml")).unwrap().parse().unwrap();
-    assert_eq!(root["workspace"]["lints"]["rust"]["unsafe_code"].as_str(), Some("forbid"));
+    let root: toml::Table =
+        std::fs::read_to_string(crates_dir().parent().unwrap().join("Cargo.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+    assert_eq!(
+        root["workspace"]["lints"]["rust"]["unsafe_code"].as_str(),
+        Some("forbid")
+    );
     for (name, _) in crate_graph() {
         let manifest = crates_dir().join(&name).join("Cargo.toml");
         let doc: toml::Table = std::fs::read_to_string(manifest).unwrap().parse().unwrap();
-        assert_eq!(doc["lints"]["workspace"].as_bool(), Some(true), "{name} must use the workspace lints");
+        assert_eq!(
+            doc["lints"]["workspace"].as_bool(),
+            Some(true),
+            "{name} must use the workspace lints"
+        );
     }
 }

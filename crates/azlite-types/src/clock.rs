@@ -51,7 +51,9 @@ pub struct OffsetClock {
 impl OffsetClock {
     /// A clock `offset_seconds` ahead of the system clock.
     pub fn new(offset_seconds: i64) -> Self {
-        Self { offset_seconds: AtomicI64::new(offset_seconds) }
+        Self {
+            offset_seconds: AtomicI64::new(offset_seconds),
+        }
     }
 
     /// How far ahead of the system clock this clock runs.
@@ -81,7 +83,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock frozen at `now`.
     pub fn at(now: UnixTime) -> Self {
-        Self { now: AtomicI64::new(now) }
+        Self {
+            now: AtomicI64::new(now),
+        }
     }
 
     /// Moves the clock by `seconds` (negative moves it back).

@@ -106,9 +106,20 @@ mod tests {
 
     #[test]
     fn rejects_non_hyphenated_forms() {
-        assert!("72f988bf86f141af91ab2d7cd011db47".parse::<ClientId>().is_err());
-        assert!("{72f988bf-86f1-41af-91ab-2d7cd011db47}".parse::<ClientId>().is_err());
+        assert!(
+            "72f988bf86f141af91ab2d7cd011db47"
+                .parse::<ClientId>()
+                .is_err()
+        );
+        assert!(
+            "{72f988bf-86f1-41af-91ab-2d7cd011db47}"
+                .parse::<ClientId>()
+                .is_err()
+        );
         let err = "contoso".parse::<TenantId>().unwrap_err();
-        assert_eq!(err.to_string(), "'contoso' is not a valid tenant id (a GUID was expected)");
+        assert_eq!(
+            err.to_string(),
+            "'contoso' is not a valid tenant id (a GUID was expected)"
+        );
     }
 }

@@ -51,19 +51,28 @@ pub struct ResourceId {
 impl ResourceId {
     /// The root scope `/`, above every subscription.
     pub fn root() -> Self {
-        Self { text: "/".to_owned(), folded: "/".to_owned() }
+        Self {
+            text: "/".to_owned(),
+            folded: "/".to_owned(),
+        }
     }
 
     /// The id of a subscription.
     pub fn subscription(id: SubscriptionId) -> Self {
         let text = format!("/subscriptions/{id}");
-        Self { folded: text.to_ascii_lowercase(), text }
+        Self {
+            folded: text.to_ascii_lowercase(),
+            text,
+        }
     }
 
     /// The id of a resource group.
     pub fn resource_group(subscription: SubscriptionId, group: &str) -> Self {
         let text = format!("/subscriptions/{subscription}/resourceGroups/{group}");
-        Self { folded: text.to_ascii_lowercase(), text }
+        Self {
+            folded: text.to_ascii_lowercase(),
+            text,
+        }
     }
 
     /// The id exactly as it was written (or as the resource was created).
@@ -79,7 +88,9 @@ impl ResourceId {
     pub fn subscription_id(&self) -> Option<SubscriptionId> {
         let mut segs = self.segments();
         match (segs.next(), segs.next()) {
-            (Some(root), Some(sub)) if root.eq_ignore_ascii_case("subscriptions") => sub.parse().ok(),
+            (Some(root), Some(sub)) if root.eq_ignore_ascii_case("subscriptions") => {
+                sub.parse().ok()
+            }
             _ => None,
         }
     }
@@ -89,7 +100,8 @@ impl ResourceId {
         let segs: Vec<&str> = self.segments().collect();
         match segs.as_slice() {
             [s, _, rg, name, ..]
-                if s.eq_ignore_ascii_case("subscriptions") && rg.eq_ignore_ascii_case("resourceGroups") =>
+                if s.eq_ignore_ascii_case("subscriptions")
+                    && rg.eq_ignore_ascii_case("resourceGroups") =>
             {
                 Some(name)
             }
@@ -99,13 +111,19 @@ impl ResourceId {
 
     /// The last name in the id (`vm1` for a VM, the group name for a group).
     pub fn name(&self) -> Option<&str> {
-        if self.text == "/" { None } else { self.segments().last() }
+        if self.text == "/" {
+            None
+        } else {
+            self.segments().last()
+        }
     }
 
     /// The full resource type, e.g. `Microsoft.Compute/virtualMachines`, for provider ids.
     pub fn resource_type(&self) -> Option<String> {
         let segs: Vec<&str> = self.segments().collect();
-        let p = segs.iter().rposition(|s| s.eq_ignore_ascii_case("providers"))?;
+        let p = segs
+            .iter()
+            .rposition(|s| s.eq_ignore_ascii_case("providers"))?;
         let namespace = segs.get(p + 1)?;
         let types: Vec<&str> = segs[p + 2..].iter().step_by(2).copied().collect();
         if types.is_empty() {
@@ -141,7 +159,10 @@ impl ResourceId {
             }
             if Self::is_scope_prefix(prefix) {
                 let text = format!("/{}", prefix.join("/"));
-                out.push(Self { folded: text.to_ascii_lowercase(), text });
+                out.push(Self {
+                    folded: text.to_ascii_lowercase(),
+                    text,
+                });
             }
         }
         out
@@ -150,7 +171,10 @@ impl ResourceId {
     fn is_scope_prefix(segs: &[&str]) -> bool {
         // Scopes are an even number of segments from the root, or the part after a
         // `providers/{Namespace}` pair is an even number of segments.
-        match segs.iter().rposition(|s| s.eq_ignore_ascii_case("providers")) {
+        match segs
+            .iter()
+            .rposition(|s| s.eq_ignore_ascii_case("providers"))
+        {
             Some(p) => {
                 let after = segs.len().saturating_sub(p + 2);
                 after > 0 && after.is_multiple_of(2)
@@ -203,7 +227,10 @@ impl FromStr for ResourceId {
                 i += 1;
             }
         }
-        Ok(Self { text: s.to_owned(), folded: s.to_ascii_lowercase() })
+        Ok(Self {
+            text: s.to_owned(),
+            folded: s.to_ascii_lowercase(),
+        })
     }
 }
 
@@ -265,7 +292,10 @@ mod tests {
         let a = id(&format!("/subscriptions/{SUB}/resourceGroups/MyGroup"));
         let b = id(&format!("/SUBSCRIPTIONS/{SUB}/resourcegroups/mygroup"));
         assert_eq!(a, b);
-        assert_eq!(a.as_str(), format!("/subscriptions/{SUB}/resourceGroups/MyGroup"));
+        assert_eq!(
+            a.as_str(),
+            format!("/subscriptions/{SUB}/resourceGroups/MyGroup")
+        );
         assert_eq!(b.resource_group_name(), Some("mygroup"));
     }
 
@@ -277,7 +307,10 @@ mod tests {
         assert_eq!(vm.subscription_id().unwrap().to_string(), SUB);
         assert_eq!(vm.resource_group_name(), Some("rg"));
         assert_eq!(vm.name(), Some("vm1"));
-        assert_eq!(vm.resource_type().as_deref(), Some("Microsoft.Compute/virtualMachines"));
+        assert_eq!(
+            vm.resource_type().as_deref(),
+            Some("Microsoft.Compute/virtualMachines")
+        );
     }
 
     #[test]
@@ -299,7 +332,11 @@ mod tests {
         let vm = id(&format!(
             "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
         ));
-        let chain: Vec<String> = vm.ancestors_and_self().iter().map(|s| s.to_string()).collect();
+        let chain: Vec<String> = vm
+            .ancestors_and_self()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(
             chain,
             vec![
@@ -313,7 +350,10 @@ mod tests {
 
     #[test]
     fn rejects_malformed_ids() {
-        assert!(matches!("subscriptions/x".parse::<ResourceId>(), Err(ResourceIdError::NotAbsolute(_))));
+        assert!(matches!(
+            "subscriptions/x".parse::<ResourceId>(),
+            Err(ResourceIdError::NotAbsolute(_))
+        ));
         assert!(matches!(
             "/subscriptions/not-a-guid".parse::<ResourceId>(),
             Err(ResourceIdError::InvalidSubscription(_))
@@ -323,10 +363,15 @@ mod tests {
             Err(ResourceIdError::EmptySegment(_))
         ));
         assert!(matches!(
-            format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines")
-                .parse::<ResourceId>(),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines"
+            )
+            .parse::<ResourceId>(),
             Err(ResourceIdError::Incomplete(_))
         ));
-        assert!(matches!("/tenants/x".parse::<ResourceId>(), Err(ResourceIdError::UnknownRoot(_))));
+        assert!(matches!(
+            "/tenants/x".parse::<ResourceId>(),
+            Err(ResourceIdError::UnknownRoot(_))
+        ));
     }
 }

@@ -23,14 +23,21 @@ impl AdminClient {
                 ConnectionInfo::path(data_dir).display()
             )
         })?;
-        let ca = std::fs::read(&info.ca_certificate)
-            .with_context(|| format!("cannot read the CA certificate {}", info.ca_certificate.display()))?;
+        let ca = std::fs::read(&info.ca_certificate).with_context(|| {
+            format!(
+                "cannot read the CA certificate {}",
+                info.ca_certificate.display()
+            )
+        })?;
         let http = reqwest::Client::builder()
             .tls_certs_only([reqwest::Certificate::from_pem(&ca)?])
             .no_proxy()
             .build()?;
         let response = http
-            .post(format!("{}/{}/oauth2/v2.0/token", info.https, info.tenant_id))
+            .post(format!(
+                "{}/{}/oauth2/v2.0/token",
+                info.https, info.tenant_id
+            ))
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", &info.client_id),
@@ -42,15 +49,29 @@ impl AdminClient {
             .with_context(|| format!("cannot reach azlite at {}: is it running?", info.https))?;
         let status = response.status();
         let body: Value = response.json().await?;
-        let token = body["access_token"].as_str().map(str::to_owned).with_context(|| {
-            format!("the owner could not get a token ({status}): {}", body["error_description"])
-        })?;
+        let token = body["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| {
+                format!(
+                    "the owner could not get a token ({status}): {}",
+                    body["error_description"]
+                )
+            })?;
         Ok(Self { http, info, token })
     }
 
     /// Sends a request to an admin route and returns the JSON answer, or the error message.
-    pub(crate) async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-        let mut request = self.http.request(method, format!("{}/azlite/admin/{path}", self.info.https)).bearer_auth(&self.token);
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .http
+            .request(method, format!("{}/azlite/admin/{path}", self.info.https))
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -58,7 +79,10 @@ impl AdminClient {
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
-            anyhow::bail!("{status}: {}", body["error"]["message"].as_str().unwrap_or("no details"));
+            anyhow::bail!(
+                "{status}: {}",
+                body["error"]["message"].as_str().unwrap_or("no details")
+            );
         }
         Ok(body)
     }

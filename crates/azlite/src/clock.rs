@@ -24,7 +24,13 @@ pub(crate) async fn run(data_dir: &Path, command: ClockCommand) -> anyhow::Resul
     let answer = match command {
         ClockCommand::Show => client.call(reqwest::Method::GET, "clock", None).await?,
         ClockCommand::Advance { seconds } => {
-            client.call(reqwest::Method::POST, "clock", Some(json!({ "advanceSeconds": seconds }))).await?
+            client
+                .call(
+                    reqwest::Method::POST,
+                    "clock",
+                    Some(json!({ "advanceSeconds": seconds })),
+                )
+                .await?
         }
     };
     println!("{}", serde_json::to_string_pretty(&answer)?);

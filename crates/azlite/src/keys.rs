@@ -17,7 +17,9 @@ pub(crate) async fn run(data_dir: &Path, command: KeysCommand) -> anyhow::Result
     let client = AdminClient::connect(data_dir).await?;
     match command {
         KeysCommand::Rotate => {
-            let answer = client.call(reqwest::Method::POST, "keys/rotate", None).await?;
+            let answer = client
+                .call(reqwest::Method::POST, "keys/rotate", None)
+                .await?;
             println!("{}", serde_json::to_string_pretty(&answer)?);
         }
     }

@@ -48,16 +48,23 @@ enum Command {
 
 impl Cli {
     fn data_dir(&self) -> anyhow::Result<PathBuf> {
-        self.data_dir.clone().or_else(azlite_server::default_data_dir).ok_or_else(|| {
-            anyhow::anyhow!("no data directory: set --data-dir, AZLITE_DATA_DIR, XDG_DATA_HOME or HOME")
-        })
+        self.data_dir
+            .clone()
+            .or_else(azlite_server::default_data_dir)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no data directory: set --data-dir, AZLITE_DATA_DIR, XDG_DATA_HOME or HOME"
+                )
+            })
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = cli.data_dir().and_then(|data_dir| {
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
         runtime.block_on(async move {
             match cli.command {
                 Command::Up(args) => up::run(data_dir, args).await,

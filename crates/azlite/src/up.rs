@@ -31,10 +31,12 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
         config.listen = listen;
     }
     let listen = config.listen;
-    let cloud = Cloud::open(config).await.context("azlite could not start")?;
-    let listener = TcpListener::bind(listen)
+    let cloud = Cloud::open(config)
         .await
-        .with_context(|| format!("cannot listen on {listen} (is another azlite running? try --listen 127.0.0.1:0)"))?;
+        .context("azlite could not start")?;
+    let listener = TcpListener::bind(listen).await.with_context(|| {
+        format!("cannot listen on {listen} (is another azlite running? try --listen 127.0.0.1:0)")
+    })?;
     let addr = listener.local_addr()?;
     let info = cloud.write_connection_file(addr)?;
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -49,7 +51,11 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn print_ready(data_dir: &Path, info: &ConnectionInfo) {

@@ -19,7 +19,10 @@ use crate::{Sts, StsError};
 
 /// The tenant a document is about: a concrete id, or the `{tenantid}` template.
 async fn tenant_for_document(sts: &Sts, segment: &str) -> Result<String, StsError> {
-    if matches!(segment.to_ascii_lowercase().as_str(), "common" | "organizations" | "consumers") {
+    if matches!(
+        segment.to_ascii_lowercase().as_str(),
+        "common" | "organizations" | "consumers"
+    ) {
         return Ok("{tenantid}".to_owned());
     }
     Ok(sts.resolve_tenant(segment).await?.id.to_string())
@@ -27,7 +30,10 @@ async fn tenant_for_document(sts: &Sts, segment: &str) -> Result<String, StsErro
 
 fn cached(body: Value) -> Response {
     // Entra serves discovery documents with a day of private caching.
-    let headers = [(header::CACHE_CONTROL, HeaderValue::from_static("max-age=86400, private"))];
+    let headers = [(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=86400, private"),
+    )];
     (headers, Json(body)).into_response()
 }
 
@@ -39,7 +45,12 @@ async fn document(
 ) -> Response {
     match tenant_for_document(&sts, &segment).await {
         Ok(tenant) => cached(build(&base_url(&headers), &segment, &tenant)),
-        Err(e) => entra_error_response(&e, Some("invalid_tenant"), sts.clock().now(), &correlation_id(&headers)),
+        Err(e) => entra_error_response(
+            &e,
+            Some("invalid_tenant"),
+            sts.clock().now(),
+            &correlation_id(&headers),
+        ),
     }
 }
 
@@ -136,7 +147,12 @@ pub(super) async fn keys_v2(
             }
             cached(json!(jwks))
         }
-        Err(e) => entra_error_response(&e, Some("invalid_tenant"), sts.clock().now(), &correlation_id(&headers)),
+        Err(e) => entra_error_response(
+            &e,
+            Some("invalid_tenant"),
+            sts.clock().now(),
+            &correlation_id(&headers),
+        ),
     }
 }
 
@@ -147,7 +163,12 @@ pub(super) struct InstanceQuery {
 }
 
 /// Entra's public-cloud authority aliases, as instance discovery lists them.
-const PUBLIC_CLOUD: &[&str] = &["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"];
+const PUBLIC_CLOUD: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.windows.net",
+    "login.microsoft.com",
+    "sts.windows.net",
+];
 
 /// `GET /common/discovery/instance?authorization_endpoint=…&api-version=1.1`.
 ///
@@ -160,8 +181,12 @@ pub(super) async fn instance_discovery(
     headers: HeaderMap,
 ) -> Response {
     let endpoint = query.authorization_endpoint.unwrap_or_default();
-    let parsed = endpoint.strip_prefix("https://").and_then(|rest| rest.split_once('/'));
-    let own_host = base_url(&headers).trim_start_matches("https://").to_ascii_lowercase();
+    let parsed = endpoint
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split_once('/'));
+    let own_host = base_url(&headers)
+        .trim_start_matches("https://")
+        .to_ascii_lowercase();
     let Some((host, path)) = parsed else {
         return invalid_instance(&sts, &headers);
     };
@@ -178,7 +203,11 @@ pub(super) async fn instance_discovery(
     } else {
         return invalid_instance(&sts, &headers);
     };
-    let base = if host == own_host { format!("https://{host}") } else { "https://login.microsoftonline.com".to_owned() };
+    let base = if host == own_host {
+        format!("https://{host}")
+    } else {
+        "https://login.microsoftonline.com".to_owned()
+    };
     cached(json!({
         "tenant_discovery_endpoint": format!("{base}/{tenant}/v2.0/.well-known/openid-configuration"),
         "api-version": "1.1",

@@ -35,11 +35,17 @@ pub fn entra_error_response(
     });
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut headers = HeaderMap::new();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6749 §5.2: a 401 for client authentication carries a challenge.
-        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"azlite\""));
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"azlite\""),
+        );
     }
     (status, headers, Json(body)).into_response()
 }

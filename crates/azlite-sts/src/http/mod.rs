@@ -24,17 +24,30 @@ pub fn router(sts: Arc<Sts>) -> Router {
     Router::new()
         .route(
             "/{tenant}/oauth2/token",
-            post(token::token_v1).get(token::wrong_method).put(token::wrong_method),
+            post(token::token_v1)
+                .get(token::wrong_method)
+                .put(token::wrong_method),
         )
         .route(
             "/{tenant}/oauth2/v2.0/token",
-            post(token::token_v2).get(token::wrong_method).put(token::wrong_method),
+            post(token::token_v2)
+                .get(token::wrong_method)
+                .put(token::wrong_method),
         )
-        .route("/{tenant}/.well-known/openid-configuration", get(discovery::openid_configuration_v1))
-        .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_configuration_v2))
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(discovery::openid_configuration_v1),
+        )
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration_v2),
+        )
         .route("/{tenant}/discovery/keys", get(discovery::keys_v1))
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys_v2))
-        .route("/{tenant}/discovery/instance", get(discovery::instance_discovery))
+        .route(
+            "/{tenant}/discovery/instance",
+            get(discovery::instance_discovery),
+        )
         .with_state(sts)
 }
 

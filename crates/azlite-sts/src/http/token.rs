@@ -36,15 +36,32 @@ pub(super) async fn token_v2(
 }
 
 /// Any other method on a token endpoint.
-pub(super) async fn wrong_method(State(sts): State<Arc<Sts>>, method: Method, headers: HeaderMap) -> Response {
+pub(super) async fn wrong_method(
+    State(sts): State<Arc<Sts>>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
     let error = StsError::MethodNotAllowed(method.to_string());
     entra_error_response(&error, None, sts.clock().now(), &correlation_id(&headers))
 }
 
-async fn token(sts: Arc<Sts>, endpoint: Endpoint, tenant: String, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    sts: Arc<Sts>,
+    endpoint: Endpoint,
+    tenant: String,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let correlation = correlation_id(&headers);
     let form = parse_form(&headers, &body);
-    match sts.token(TokenRequest { endpoint, tenant, form }).await {
+    match sts
+        .token(TokenRequest {
+            endpoint,
+            tenant,
+            form,
+        })
+        .await
+    {
         Ok(answer) => success(endpoint, &answer, &correlation, &headers),
         Err(error) => {
             tracing::debug!(%error, "token request refused");
@@ -60,7 +77,10 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> TokenForm {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     let mut form = TokenForm::default();
     if is_form {
         for (key, value) in form_urlencoded::parse(body) {
@@ -92,11 +112,20 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     }
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| form_urlencoded::parse(format!("v={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let unescape = |s: &str| {
+        form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
     Some((unescape(id)?, unescape(secret)?))
 }
 
-fn success(endpoint: Endpoint, answer: &TokenResponse, correlation: &str, request: &HeaderMap) -> Response {
+fn success(
+    endpoint: Endpoint,
+    answer: &TokenResponse,
+    correlation: &str,
+    request: &HeaderMap,
+) -> Response {
     let t = &answer.token;
     let body = match endpoint {
         // v1 answers with strings, v2 with numbers: the Rust SDK parses v2 `expires_in` as an
@@ -118,7 +147,10 @@ fn success(endpoint: Endpoint, answer: &TokenResponse, correlation: &str, reques
         }),
     };
     let mut headers = HeaderMap::new();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     let echo = request
         .get("return-client-request-id")
@@ -144,12 +176,22 @@ mod tests {
 
     #[test]
     fn form_takes_the_first_value_and_ignores_non_forms() {
-        let h = headers(&[("content-type", "application/x-www-form-urlencoded; charset=utf-8")]);
-        let form = parse_form(&h, b"grant_type=client_credentials&scope=a%2F.default&scope=b");
+        let h = headers(&[(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )]);
+        let form = parse_form(
+            &h,
+            b"grant_type=client_credentials&scope=a%2F.default&scope=b",
+        );
         assert_eq!(form.grant_type.as_deref(), Some("client_credentials"));
         assert_eq!(form.scope.as_deref(), Some("a/.default"));
         let json = headers(&[("content-type", "application/json")]);
-        assert!(parse_form(&json, b"grant_type=client_credentials").grant_type.is_none());
+        assert!(
+            parse_form(&json, b"grant_type=client_credentials")
+                .grant_type
+                .is_none()
+        );
     }
 
     #[test]
