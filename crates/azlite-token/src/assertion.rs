@@ -50,7 +50,13 @@ impl UnverifiedAssertion {
 
     fn from_jws(jws: &CompactJws<'_>) -> Result<Self, AssertionError> {
         let claims: RawClaims = jws.claims().map_err(AssertionError::Malformed)?;
-        let JoseHeader { alg, kid, x5t, x5t_s256, .. } = &jws.header;
+        let JoseHeader {
+            alg,
+            kid,
+            x5t,
+            x5t_s256,
+            ..
+        } = &jws.header;
         Ok(Self {
             alg: alg.clone(),
             x5t: x5t.clone(),
@@ -87,16 +93,18 @@ fn string_claim(name: &str, value: Value) -> Result<Option<String>, AssertionErr
     match value {
         Value::Null => Ok(None),
         Value::String(text) => Ok(Some(text)),
-        _ => Err(AssertionError::Malformed(format!("claim {name} must be a string"))),
+        _ => Err(AssertionError::Malformed(format!(
+            "claim {name} must be a string"
+        ))),
     }
 }
 
 fn audience_claim(value: Value) -> Result<Option<String>, AssertionError> {
     match value {
         Value::Array(mut values) if values.len() == 1 => string_claim("aud", values.remove(0)),
-        Value::Array(_) => {
-            Err(AssertionError::Malformed("claim aud must name exactly one audience".into()))
-        }
+        Value::Array(_) => Err(AssertionError::Malformed(
+            "claim aud must name exactly one audience".into(),
+        )),
         other => string_claim("aud", other),
     }
 }
@@ -164,8 +172,8 @@ pub fn verify_client_assertion(
         AlgorithmCheck::Allowed(algorithm) => algorithm,
     };
 
-    let certificate =
-        select_certificate(&assertion, certificates).ok_or(AssertionError::NoMatchingCertificate)?;
+    let certificate = select_certificate(&assertion, certificates)
+        .ok_or(AssertionError::NoMatchingCertificate)?;
     if !signature_is_valid(&jws, certificate.decoding_key(), algorithm) {
         return Err(AssertionError::InvalidSignature);
     }
@@ -202,10 +210,14 @@ fn select_certificate<'c>(
     certificates: &'c [ClientCertificate],
 ) -> Option<&'c ClientCertificate> {
     if let Some(x5t_s256) = &assertion.x5t_s256 {
-        return certificates.iter().find(|certificate| certificate.x5t_s256() == x5t_s256);
+        return certificates
+            .iter()
+            .find(|certificate| certificate.x5t_s256() == x5t_s256);
     }
     if let Some(x5t) = &assertion.x5t {
-        return certificates.iter().find(|certificate| certificate.x5t() == x5t);
+        return certificates
+            .iter()
+            .find(|certificate| certificate.x5t() == x5t);
     }
     let kid = assertion.kid.as_deref()?;
     certificates.iter().find(|certificate| {

@@ -46,12 +46,17 @@ impl RsaCertificate {
         };
         let modulus = strip_leading_zeros(rsa.modulus).to_vec();
         let exponent = strip_leading_zeros(rsa.exponent).to_vec();
-        let bits = modulus.len() * 8 - modulus.first().map_or(0, |top| top.leading_zeros() as usize);
+        let bits = modulus.len() * 8
+            - modulus
+                .first()
+                .map_or(0, |top| top.leading_zeros() as usize);
         if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
             return Err(KeyError::UnsupportedKeySize { bits });
         }
         if exponent.is_empty() {
-            return Err(KeyError::Certificate("the RSA public exponent is zero".into()));
+            return Err(KeyError::Certificate(
+                "the RSA public exponent is zero".into(),
+            ));
         }
         let validity = certificate.validity();
         Ok(Self {
@@ -67,7 +72,9 @@ impl RsaCertificate {
     pub(crate) fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let (label, der) = pem_decode(pem).map_err(KeyError::Pem)?;
         if label != "CERTIFICATE" {
-            return Err(KeyError::Pem(format!("expected a CERTIFICATE block, found {label:?}")));
+            return Err(KeyError::Pem(format!(
+                "expected a CERTIFICATE block, found {label:?}"
+            )));
         }
         Self::from_der(&der)
     }

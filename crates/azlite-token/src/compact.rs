@@ -58,13 +58,16 @@ impl<'a> CompactJws<'a> {
             return Err(format!("token is longer than {MAX_TOKEN_LEN} bytes"));
         }
         let mut segments = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (segments.next(), segments.next(), segments.next(), segments.next())
-        else {
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
             return Err("expected three '.'-separated segments".into());
         };
-        let header_bytes = b64url_decode(header_b64)
-            .map_err(|_| "header segment is not base64url".to_owned())?;
+        let header_bytes =
+            b64url_decode(header_b64).map_err(|_| "header segment is not base64url".to_owned())?;
         let payload = b64url_decode(payload_b64)
             .map_err(|_| "payload segment is not base64url".to_owned())?;
         b64url_decode(signature_b64)
@@ -81,7 +84,12 @@ impl<'a> CompactJws<'a> {
             return Err("header has critical extensions (crit), none are supported".into());
         }
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-        Ok(Self { signing_input, signature_b64, header, payload })
+        Ok(Self {
+            signing_input,
+            signature_b64,
+            header,
+            payload,
+        })
     }
 
     /// Deserializes the payload as `T`; the error text explains what is missing or wrong.
@@ -100,7 +108,10 @@ impl<'a> CompactJws<'a> {
         allowed
             .iter()
             .find(|candidate| algorithm_name(**candidate) == alg)
-            .map_or_else(|| AlgorithmCheck::NotAllowed(alg.to_owned()), |a| AlgorithmCheck::Allowed(*a))
+            .map_or_else(
+                || AlgorithmCheck::NotAllowed(alg.to_owned()),
+                |a| AlgorithmCheck::Allowed(*a),
+            )
     }
 }
 
@@ -127,6 +138,11 @@ pub(crate) fn signature_is_valid(
     key: &jsonwebtoken::DecodingKey,
     algorithm: Algorithm,
 ) -> bool {
-    jsonwebtoken::crypto::verify(jws.signature_b64, jws.signing_input.as_bytes(), key, algorithm)
-        .unwrap_or(false)
+    jsonwebtoken::crypto::verify(
+        jws.signature_b64,
+        jws.signing_input.as_bytes(),
+        key,
+        algorithm,
+    )
+    .unwrap_or(false)
 }

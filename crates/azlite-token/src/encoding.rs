@@ -32,7 +32,10 @@ pub(crate) fn thumbprint_sha1(der: &[u8]) -> String {
 /// clients send as `kid`.
 pub(crate) fn thumbprint_sha1_hex(der: &[u8]) -> String {
     let hash = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, der);
-    hash.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
+    hash.as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// `x5t#S256`: base64url of the SHA-256 of the certificate DER.
@@ -43,7 +46,10 @@ pub(crate) fn thumbprint_sha256(der: &[u8]) -> String {
 /// An unsigned big-endian integer without leading zero bytes, as JWK `n` and `e` require
 /// (RFC 7518 §6.3.1.1). DER integers carry a leading zero when the top bit is set.
 pub(crate) fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
-    let first = bytes.iter().position(|&byte| byte != 0).unwrap_or(bytes.len());
+    let first = bytes
+        .iter()
+        .position(|&byte| byte != 0)
+        .unwrap_or(bytes.len());
     &bytes[first..]
 }
 

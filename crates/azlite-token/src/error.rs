@@ -126,7 +126,10 @@ impl TokenError {
         message: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        Self::Signing { message: message.into(), source: Some(Box::new(source)) }
+        Self::Signing {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
     }
 }
 

@@ -6,16 +6,17 @@ use std::sync::Arc;
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
 use aws_lc_rs::signature::KeyPair as _;
-use jsonwebtoken::{Algorithm, EncodingKey};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyUsagePurpose};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::UnixTime;
 use crate::certificate::RsaCertificate;
-use crate::encoding::{b64_standard, b64url, pem_decode, pem_encode, thumbprint_sha1, thumbprint_sha256};
+use crate::encoding::{
+    b64_standard, b64url, pem_decode, pem_encode, thumbprint_sha1, thumbprint_sha256,
+};
 use crate::error::{KeyError, TokenError};
 use crate::jwk::Jwk;
-use crate::UnixTime;
 
 /// Which token header to emit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -44,9 +45,7 @@ struct Inner {
     /// base64url of the serialized header for each [`HeaderStyle`], computed once.
     header_v1: String,
     header_v2: String,
-    /// `jsonwebtoken`'s key for [`SigningKey::sign`].
-    encoding_key: EncodingKey,
-    /// The parsed aws-lc key for [`SigningKey::sign_raw`].
+    /// The parsed aws-lc key: [`SigningKey::sign`] and [`SigningKey::sign_raw`] use it.
     key_pair: RsaKeyPair,
 }
 
@@ -68,20 +67,26 @@ impl SigningKey {
         not_before: UnixTime,
         not_after: UnixTime,
     ) -> Result<SigningKey, KeyError> {
-        let invalid = || KeyError::InvalidValidity { not_before, not_after };
+        let invalid = || KeyError::InvalidValidity {
+            not_before,
+            not_after,
+        };
         if not_before >= not_after {
             return Err(invalid());
         }
         let key_pair =
             rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(KeyError::generation)?;
         let mut params = CertificateParams::default();
-        params.not_before = OffsetDateTime::from_unix_timestamp(not_before).map_err(|_| invalid())?;
+        params.not_before =
+            OffsetDateTime::from_unix_timestamp(not_before).map_err(|_| invalid())?;
         params.not_after = OffsetDateTime::from_unix_timestamp(not_after).map_err(|_| invalid())?;
         let mut name = DistinguishedName::new();
         name.push(DnType::CommonName, common_name);
         params.distinguished_name = name;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let certificate = params.self_signed(&key_pair).map_err(KeyError::generation)?;
+        let certificate = params
+            .self_signed(&key_pair)
+            .map_err(KeyError::generation)?;
         Self::from_der_parts(certificate.der(), key_pair.serialized_der())
     }
 
@@ -92,7 +97,9 @@ impl SigningKey {
     pub fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<SigningKey, KeyError> {
         let (label, certificate_der) = pem_decode(certificate_pem).map_err(KeyError::Pem)?;
         if label != "CERTIFICATE" {
-            return Err(KeyError::Pem(format!("expected a CERTIFICATE block, found {label:?}")));
+            return Err(KeyError::Pem(format!(
+                "expected a CERTIFICATE block, found {label:?}"
+            )));
         }
         let (label, key_der) = pem_decode(private_key_pem).map_err(KeyError::Pem)?;
         let pkcs8 = match label.as_str() {
@@ -122,16 +129,20 @@ impl SigningKey {
             return Err(KeyError::KeyMismatch);
         }
         let private_key_pem = pem_encode("PRIVATE KEY", pkcs8);
-        let encoding_key = EncodingKey::from_rsa_pem(private_key_pem.as_bytes())
-            .map_err(|error| KeyError::PrivateKey(error.to_string()))?;
-        // Sign once now so that a key jsonwebtoken cannot use fails here, at load time,
-        // rather than on the first token request.
-        jsonwebtoken::crypto::sign(b"azlite key check", &encoding_key, Algorithm::RS256)
-            .map_err(|error| KeyError::PrivateKey(error.to_string()))?;
 
         let kid = thumbprint_sha1(&certificate.der);
-        let header_v1 = encode_header(&Header { typ: "JWT", alg: "RS256", x5t: Some(&kid), kid: &kid });
-        let header_v2 = encode_header(&Header { typ: "JWT", alg: "RS256", x5t: None, kid: &kid });
+        let header_v1 = encode_header(&Header {
+            typ: "JWT",
+            alg: "RS256",
+            x5t: Some(&kid),
+            kid: &kid,
+        });
+        let header_v2 = encode_header(&Header {
+            typ: "JWT",
+            alg: "RS256",
+            x5t: None,
+            kid: &kid,
+        });
         Ok(SigningKey {
             inner: Arc::new(Inner {
                 certificate_pem: pem_encode("CERTIFICATE", &certificate.der),
@@ -140,7 +151,6 @@ impl SigningKey {
                 kid,
                 header_v1,
                 header_v2,
-                encoding_key,
                 key_pair,
                 certificate,
             }),
@@ -200,6 +210,11 @@ impl SigningKey {
     /// Signs `claims` as an RS256 JWT with the header of `style`.
     ///
     /// `claims` must serialize to a JSON object.
+    ///
+    /// Cost: `jsonwebtoken` 11's aws-lc signer re-parses and re-checks the RSA key from DER
+    /// on every call (`crypto/aws_lc/rsa.rs`, `try_sign_rsa`), even though the `EncodingKey`
+    /// is built once here, so this takes noticeably longer than [`Self::sign_raw`]; the
+    /// `signing` benchmark measures both.
     pub fn sign<C: Serialize>(&self, claims: &C, style: HeaderStyle) -> Result<String, TokenError> {
         let payload = serde_json::to_vec(claims)
             .map_err(|error| TokenError::signing("claims do not serialize to JSON", error))?;
@@ -217,11 +232,12 @@ impl SigningKey {
         token.push_str(header);
         token.push('.');
         token.push_str(&b64url(&payload));
-        let signature =
-            jsonwebtoken::crypto::sign(token.as_bytes(), &self.inner.encoding_key, Algorithm::RS256)
-                .map_err(|error| TokenError::signing("RS256 signing failed", error))?;
+        // RS256 with the aws-lc key parsed once at load: jsonwebtoken's signer re-parses
+        // and re-validates the DER key on every call, which doubles the cost of a token.
+        // The known-answer tests pin the output byte for byte.
+        let signature = self.sign_raw(token.as_bytes())?;
         token.push('.');
-        token.push_str(&signature);
+        token.push_str(&b64url(&signature));
         Ok(token)
     }
 

@@ -37,7 +37,9 @@ impl KeyRing {
             let e = b64url_decode(&jwk.e).map_err(|_| invalid("e is not base64url"))?;
             let bits = significant_bits(&n);
             if !(2048..=8192).contains(&bits) {
-                return Err(invalid(&format!("{bits}-bit modulus, 2048 to 8192 bits supported")));
+                return Err(invalid(&format!(
+                    "{bits}-bit modulus, 2048 to 8192 bits supported"
+                )));
             }
             if significant_bits(&e) == 0 {
                 return Err(invalid("e is zero"));
@@ -45,7 +47,10 @@ impl KeyRing {
             if keys.contains_key(&jwk.kid) {
                 return Err(invalid("kid appears more than once"));
             }
-            keys.insert(jwk.kid.clone(), DecodingKey::from_rsa_raw_components(&n, &e));
+            keys.insert(
+                jwk.kid.clone(),
+                DecodingKey::from_rsa_raw_components(&n, &e),
+            );
         }
         Ok(KeyRing { keys })
     }
@@ -87,12 +92,14 @@ pub enum IssuerPolicy {
 impl IssuerPolicy {
     fn accepts(&self, claims: &AccessTokenClaims) -> bool {
         match self {
-            IssuerPolicy::Exact(issuers) => issuers.iter().any(|issuer| *issuer == claims.iss),
+            IssuerPolicy::Exact(issuers) => issuers.contains(&claims.iss),
             IssuerPolicy::AnyEntraTenant => {
                 let tid = claims.tid.as_str();
                 let iss = claims.iss.as_str();
                 is_guid(tid)
-                    && (iss.strip_prefix("https://sts.windows.net/").and_then(|s| s.strip_suffix('/'))
+                    && (iss
+                        .strip_prefix("https://sts.windows.net/")
+                        .and_then(|s| s.strip_suffix('/'))
                         == Some(tid)
                         || iss
                             .strip_prefix("https://login.microsoftonline.com/")
@@ -131,7 +138,11 @@ impl Validation {
 
     /// A validation with the default leeway of [`Self::DEFAULT_LEEWAY_SECONDS`].
     pub fn new(audiences: Vec<String>, issuers: IssuerPolicy) -> Self {
-        Self { audiences, issuers, leeway_seconds: Self::DEFAULT_LEEWAY_SECONDS }
+        Self {
+            audiences,
+            issuers,
+            leeway_seconds: Self::DEFAULT_LEEWAY_SECONDS,
+        }
     }
 }
 
@@ -171,7 +182,10 @@ pub fn verify(
     };
 
     let kid = jws.header.kid.as_deref().ok_or(TokenError::MissingKeyId)?;
-    let key = keys.keys.get(kid).ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
+    let key = keys
+        .keys
+        .get(kid)
+        .ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
 
     if !signature_is_valid(&jws, key, algorithm) {
         return Err(TokenError::InvalidSignature);
@@ -179,17 +193,26 @@ pub fn verify(
 
     let leeway = validation.leeway_seconds;
     if claims.exp <= now.saturating_sub(leeway) {
-        return Err(TokenError::Expired { exp: claims.exp, now });
+        return Err(TokenError::Expired {
+            exp: claims.exp,
+            now,
+        });
     }
     if claims.nbf > now.saturating_add(leeway) {
-        return Err(TokenError::NotYetValid { nbf: claims.nbf, now });
+        return Err(TokenError::NotYetValid {
+            nbf: claims.nbf,
+            now,
+        });
     }
-    if !validation.audiences.iter().any(|audience| *audience == claims.aud) {
+    if !validation.audiences.contains(&claims.aud) {
         return Err(TokenError::InvalidAudience(claims.aud));
     }
     if !validation.issuers.accepts(&claims) {
         return Err(TokenError::InvalidIssuer(claims.iss));
     }
 
-    Ok(VerifiedToken { kid: kid.to_owned(), claims })
+    Ok(VerifiedToken {
+        kid: kid.to_owned(),
+        claims,
+    })
 }

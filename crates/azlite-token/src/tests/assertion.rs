@@ -5,7 +5,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 use super::support::{NOW, TENANT, craft, key, other_key, with_payload};
-use crate::{AssertionError, ClientCertificate, SigningKey, UnverifiedAssertion, verify_client_assertion};
+use crate::{
+    AssertionError, ClientCertificate, SigningKey, UnverifiedAssertion, verify_client_assertion,
+};
 
 const CLIENT_ID: &str = "be5947ed-3560-4afe-9504-59967a63f810";
 
@@ -44,7 +46,12 @@ fn encode(key: &SigningKey, header: &Header, claims: &Value) -> String {
 }
 
 fn check(jwt: &str) -> Result<crate::VerifiedAssertion, AssertionError> {
-    verify_client_assertion(jwt, &[certificate(other_key()), certificate(key())], NOW, 300)
+    verify_client_assertion(
+        jwt,
+        &[certificate(other_key()), certificate(key())],
+        NOW,
+        300,
+    )
 }
 
 #[test]
@@ -56,7 +63,10 @@ fn rs256_with_x5t_and_ps256_with_x5t_s256_verify() {
         assert_eq!(verified.aud, token_endpoint());
         assert_eq!(verified.exp, NOW + 600);
         assert_eq!(verified.nbf, Some(NOW - 10));
-        assert_eq!(verified.jti.as_deref(), Some("4f6b3c39-0000-4000-8000-000000000001"));
+        assert_eq!(
+            verified.jti.as_deref(),
+            Some("4f6b3c39-0000-4000-8000-000000000001")
+        );
         assert_eq!(verified.thumbprint_sha1, key().kid());
     }
 }
@@ -78,19 +88,31 @@ fn no_matching_certificate() {
     let only_other = [certificate(other_key())];
     for jwt in [rs256(key(), &claims()), ps256(key(), &claims())] {
         let error = verify_client_assertion(&jwt, &only_other, NOW, 300).unwrap_err();
-        assert!(matches!(error, AssertionError::NoMatchingCertificate), "{error:?}");
+        assert!(
+            matches!(error, AssertionError::NoMatchingCertificate),
+            "{error:?}"
+        );
     }
     let error = verify_client_assertion(&rs256(key(), &claims()), &[], NOW, 300).unwrap_err();
-    assert!(matches!(error, AssertionError::NoMatchingCertificate), "{error:?}");
+    assert!(
+        matches!(error, AssertionError::NoMatchingCertificate),
+        "{error:?}"
+    );
     // No thumbprint at all.
     let error = check(&encode(key(), &Header::new(Algorithm::RS256), &claims())).unwrap_err();
-    assert!(matches!(error, AssertionError::NoMatchingCertificate), "{error:?}");
+    assert!(
+        matches!(error, AssertionError::NoMatchingCertificate),
+        "{error:?}"
+    );
     // The strongest thumbprint decides: a wrong x5t#S256 is not rescued by a right x5t.
     let mut header = Header::new(Algorithm::PS256);
     header.x5t_s256 = Some(other_key().kid().into());
     header.x5t = Some(key().kid().into());
     let error = check(&encode(key(), &header, &claims())).unwrap_err();
-    assert!(matches!(error, AssertionError::NoMatchingCertificate), "{error:?}");
+    assert!(
+        matches!(error, AssertionError::NoMatchingCertificate),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -99,20 +121,33 @@ fn tampered_or_foreign_signatures_fail() {
     forged["sub"] = json!("someone-else");
     for jwt in [rs256(key(), &claims()), ps256(key(), &claims())] {
         let error = check(&with_payload(&jwt, &forged)).unwrap_err();
-        assert!(matches!(error, AssertionError::InvalidSignature), "{error:?}");
+        assert!(
+            matches!(error, AssertionError::InvalidSignature),
+            "{error:?}"
+        );
     }
     // Signed by the other key while naming ours.
     let mut header = Header::new(Algorithm::RS256);
     header.x5t = Some(key().kid().into());
     let error = check(&encode(other_key(), &header, &claims())).unwrap_err();
-    assert!(matches!(error, AssertionError::InvalidSignature), "{error:?}");
+    assert!(
+        matches!(error, AssertionError::InvalidSignature),
+        "{error:?}"
+    );
     // An RS256 signature relabelled PS256.
     let jwt = rs256(key(), &claims());
     let signature = jwt.rsplit('.').next().unwrap();
-    let relabelled = craft(&json!({"alg": "PS256", "x5t": key().kid()}), &claims(), |_| Vec::new());
+    let relabelled = craft(
+        &json!({"alg": "PS256", "x5t": key().kid()}),
+        &claims(),
+        |_| Vec::new(),
+    );
     let relabelled = format!("{}{signature}", relabelled);
     let error = check(&relabelled).unwrap_err();
-    assert!(matches!(error, AssertionError::InvalidSignature), "{error:?}");
+    assert!(
+        matches!(error, AssertionError::InvalidSignature),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -120,14 +155,20 @@ fn lifetime_checks() {
     let mut expired = claims();
     expired["exp"] = json!(NOW - 300);
     let error = check(&ps256(key(), &expired)).unwrap_err();
-    assert!(matches!(error, AssertionError::Expired { exp, now } if exp == NOW - 300 && now == NOW), "{error:?}");
+    assert!(
+        matches!(error, AssertionError::Expired { exp, now } if exp == NOW - 300 && now == NOW),
+        "{error:?}"
+    );
     expired["exp"] = json!(NOW - 299);
     assert!(check(&ps256(key(), &expired)).is_ok());
 
     let mut early = claims();
     early["nbf"] = json!(NOW + 301);
     let error = check(&rs256(key(), &early)).unwrap_err();
-    assert!(matches!(error, AssertionError::NotYetValid { nbf, .. } if nbf == NOW + 301), "{error:?}");
+    assert!(
+        matches!(error, AssertionError::NotYetValid { nbf, .. } if nbf == NOW + 301),
+        "{error:?}"
+    );
     early["nbf"] = json!(NOW + 300);
     assert!(check(&rs256(key(), &early)).is_ok());
 
@@ -142,7 +183,10 @@ fn required_claims() {
         let mut partial = claims();
         partial.as_object_mut().unwrap().remove(claim);
         let error = check(&rs256(key(), &partial)).unwrap_err();
-        assert!(matches!(&error, AssertionError::Malformed(m) if m.contains(claim)), "{claim}: {error:?}");
+        assert!(
+            matches!(&error, AssertionError::Malformed(m) if m.contains(claim)),
+            "{claim}: {error:?}"
+        );
     }
     let mut wrong_type = claims();
     wrong_type["iss"] = json!(42);
@@ -158,7 +202,10 @@ fn algorithm_allow_list() {
     for alg in ["HS256", "RS384", "ES256"] {
         let header = json!({"alg": alg, "x5t": key().kid()});
         let error = check(&craft(&header, &claims(), |m| key().sign_raw(m).unwrap())).unwrap_err();
-        assert!(matches!(&error, AssertionError::AlgorithmNotAllowed(a) if a == alg), "{error:?}");
+        assert!(
+            matches!(&error, AssertionError::AlgorithmNotAllowed(a) if a == alg),
+            "{error:?}"
+        );
     }
 }
 
@@ -181,11 +228,18 @@ fn unverified_assertion_exposes_header_and_claims() {
     assert_eq!(parsed.aud, Some(token_endpoint()));
     assert_eq!(parsed.exp, Some(1_767_226_200));
 
-    for (claim, value) in [("aud", json!(["a", "b"])), ("exp", json!("soon")), ("jti", json!({}))] {
+    for (claim, value) in [
+        ("aud", json!(["a", "b"])),
+        ("exp", json!("soon")),
+        ("jti", json!({})),
+    ] {
         let mut bad = claims();
         bad[claim] = value;
         let error = UnverifiedAssertion::parse(&rs256(key(), &bad)).unwrap_err();
-        assert!(matches!(error, AssertionError::Malformed(_)), "{claim}: {error:?}");
+        assert!(
+            matches!(error, AssertionError::Malformed(_)),
+            "{claim}: {error:?}"
+        );
     }
     let error = UnverifiedAssertion::parse("a.b").unwrap_err();
     assert!(matches!(error, AssertionError::Malformed(_)), "{error:?}");

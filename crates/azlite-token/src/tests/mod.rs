@@ -6,5 +6,6 @@ mod assertion;
 mod jwk;
 mod kat;
 mod keys;
+mod parsing;
 mod support;
 mod verify;

@@ -12,17 +12,24 @@ pub(crate) const AUDIENCE: &str = "https://management.azure.com/";
 /// The key the tests' STS signs with.
 pub(crate) fn key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate("azlite test key", NOW - 86_400, NOW + 86_400 * 365).unwrap())
+    KEY.get_or_init(|| {
+        SigningKey::generate("azlite test key", NOW - 86_400, NOW + 86_400 * 365).unwrap()
+    })
 }
 
 /// A second, unrelated key (not in the key ring).
 pub(crate) fn other_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate("azlite other key", NOW - 86_400, NOW + 86_400).unwrap())
+    KEY.get_or_init(|| {
+        SigningKey::generate("azlite other key", NOW - 86_400, NOW + 86_400).unwrap()
+    })
 }
 
 pub(crate) fn key_ring() -> KeyRing {
-    KeyRing::from_jwks(&JwkSet { keys: vec![key().jwk()] }).unwrap()
+    KeyRing::from_jwks(&JwkSet {
+        keys: vec![key().jwk()],
+    })
+    .unwrap()
 }
 
 pub(crate) fn v1_issuer(tid: &str) -> String {
@@ -30,7 +37,10 @@ pub(crate) fn v1_issuer(tid: &str) -> String {
 }
 
 pub(crate) fn validation() -> Validation {
-    Validation::new(vec![AUDIENCE.into()], IssuerPolicy::Exact(vec![v1_issuer(TENANT)]))
+    Validation::new(
+        vec![AUDIENCE.into()],
+        IssuerPolicy::Exact(vec![v1_issuer(TENANT)]),
+    )
 }
 
 /// A v1 managed-identity token's claims, every field an MI token carries populated
