@@ -59,11 +59,26 @@ pub(crate) fn router(sts: Arc<Sts>, clock: Arc<OffsetClock>, bootstrap: Arc<Boot
 #[derive(Clone)]
 struct Owner(Arc<VerifiedToken>);
 
+/// Largest admin request body (a few certificates in JSON).
+const MAX_ADMIN_BODY: usize = 1 << 20;
+
 async fn require_local_owner(
     State(state): State<AdminState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
+    // Read the body before any answer: a client that sent `Content-Length` and gets a 401
+    // before its body was consumed would find the connection closed on its next request.
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ADMIN_BODY).await else {
+        return ArmError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestTooLarge",
+            "The request body is too large.",
+        )
+        .into_response();
+    };
+    let mut request = Request::from_parts(parts, axum::body::Body::from(bytes));
     let local = request
         .extensions()
         .get::<PeerAddr>()

@@ -51,11 +51,25 @@ impl IntoResponse for ArmError {
         let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
         let mut response = (self.status, body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\", error_description=\"The authentication failed because of missing 'Authorization' header.\"";
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
+            let description = match self.code {
+                "AuthenticationFailed" => {
+                    "The authentication failed because of missing 'Authorization' header."
+                }
+                "AuthenticationFailedInvalidHeader" => {
+                    "The authentication failed because of an invalid 'Authorization' header."
+                }
+                "ExpiredAuthenticationToken" => "The access token has expired.",
+                "InvalidAuthenticationTokenAudience" => {
+                    "The access token has been obtained for the wrong audience."
+                }
+                _ => "The access token is invalid.",
+            };
+            let challenge = format!(
+                "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\", error_description=\"{description}\""
             );
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            }
         }
         response
     }

@@ -150,6 +150,7 @@ impl LocalCa {
             .iter()
             .map(|name| match name.parse::<std::net::IpAddr>() {
                 Ok(ip) => Ok(SanType::IpAddress(ip)),
+                Err(_) if !is_dns_name(name) => Err(TlsError::InvalidName(name.clone())),
                 Err(_) => name
                     .as_str()
                     .try_into()
@@ -179,6 +180,20 @@ impl LocalCa {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
+}
+
+/// A DNS name, possibly with a leading `*.` wildcard label: letters, digits and hyphens.
+fn is_dns_name(name: &str) -> bool {
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 #[cfg(test)]

@@ -106,3 +106,9 @@ impl Sts {
         &self.clock
     }
 }
+
+impl azlite_token::KeySource for Sts {
+    fn key_ring(&self) -> Arc<azlite_token::KeyRing> {
+        self.keys.key_ring()
+    }
+}

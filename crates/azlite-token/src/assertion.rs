@@ -204,17 +204,19 @@ fn missing(claim: &str) -> AssertionError {
 }
 
 /// The strongest thumbprint the header carries decides; a weaker one is not consulted when a
-/// stronger one fails to match.
+/// stronger one fails to match. Thumbprints are compared without base64 padding: MSAL
+/// Python pads them (`…O4=`), RFC 7515 says not to, Entra takes both.
 fn select_certificate<'c>(
     assertion: &UnverifiedAssertion,
     certificates: &'c [ClientCertificate],
 ) -> Option<&'c ClientCertificate> {
-    if let Some(x5t_s256) = &assertion.x5t_s256 {
+    let unpadded = |t: &str| t.trim_end_matches('=').to_owned();
+    if let Some(x5t_s256) = assertion.x5t_s256.as_deref().map(unpadded) {
         return certificates
             .iter()
             .find(|certificate| certificate.x5t_s256() == x5t_s256);
     }
-    if let Some(x5t) = &assertion.x5t {
+    if let Some(x5t) = assertion.x5t.as_deref().map(unpadded) {
         return certificates
             .iter()
             .find(|certificate| certificate.x5t() == x5t);

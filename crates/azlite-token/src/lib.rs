@@ -37,7 +37,7 @@ pub use claims::AccessTokenClaims;
 pub use error::{AssertionError, KeyError, TokenError};
 pub use jwk::{Jwk, JwkSet};
 pub use keys::{HeaderStyle, SigningKey};
-pub use verify::{IssuerPolicy, KeyRing, Validation, VerifiedToken, verify};
+pub use verify::{IssuerPolicy, KeyRing, KeySource, Validation, VerifiedToken, verify};
 
 /// Seconds since the Unix epoch, as carried in the `iat`, `nbf` and `exp` claims.
 ///

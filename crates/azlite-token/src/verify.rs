@@ -216,3 +216,11 @@ pub fn verify(
         claims,
     })
 }
+
+/// Where a resource service gets the verification keys: the STS's published JWKS, handed
+/// over in-process. A trait so that services do not depend on the STS (and could fetch the
+/// JWKS over HTTPS instead).
+pub trait KeySource: Send + Sync {
+    /// The keys currently published.
+    fn key_ring(&self) -> std::sync::Arc<KeyRing>;
+}

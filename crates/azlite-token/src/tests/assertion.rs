@@ -244,3 +244,14 @@ fn unverified_assertion_exposes_header_and_claims() {
     let error = UnverifiedAssertion::parse("a.b").unwrap_err();
     assert!(matches!(error, AssertionError::Malformed(_)), "{error:?}");
 }
+
+#[test]
+fn padded_thumbprints_match_as_msal_python_sends_them() {
+    // MSAL Python encodes thumbprints with base64 padding: `…O4=` (SHA-1, 28 characters).
+    let mut header = Header::new(Algorithm::RS256);
+    header.x5t = Some(format!("{}=", key().kid()));
+    assert!(check(&encode(key(), &header, &claims())).is_ok());
+    let mut header = Header::new(Algorithm::PS256);
+    header.x5t_s256 = Some(format!("{}=", key().x5t_s256()));
+    assert!(check(&encode(key(), &header, &claims())).is_ok());
+}

@@ -1,0 +1,397 @@
+"""Fixtures for the conformance suite: start the real `azlite` binary and talk to it with
+real clients (requests, MSAL, PyJWT, azure-identity).
+
+Safety: every client talks to https://127.0.0.1:<port> only. `scripts/test` runs this suite
+inside a network namespace that has nothing but a loopback interface; on top of that,
+`_loopback_only` below refuses any socket connection or name lookup that is not loopback, so
+a client that tries to reach login.microsoftonline.com or 169.254.169.254 fails loudly
+instead of sending a packet.
+
+The suite builds nothing: `scripts/test` runs `cargo build -p azlite` first. The binary is
+`$AZLITE_BIN`, else `<repo>/target/debug/azlite`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from jwt_helpers import new_session
+
+REPO = Path(__file__).resolve().parents[2]
+ARM_SCOPE = "https://management.azure.com/.default"
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
+
+
+# ---------------------------------------------------------------------------------------
+# Third line of defense: no socket leaves loopback, whatever a client library tries.
+# ---------------------------------------------------------------------------------------
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+
+
+def _is_loopback_host(host: Any) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not isinstance(host, str):
+        return False
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_connect(sock: socket.socket, address: Any) -> Any:
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback_host(address[0]):
+        raise ConnectionRefusedError(f"conformance suite: refusing non-loopback connection to {address!r}")
+    return _real_connect(sock, address)
+
+
+def _guarded_connect_ex(sock: socket.socket, address: Any) -> Any:
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback_host(address[0]):
+        raise ConnectionRefusedError(f"conformance suite: refusing non-loopback connection to {address!r}")
+    return _real_connect_ex(sock, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if host is not None and not _is_loopback_host(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"conformance suite: refusing to resolve {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loopback_only() -> Iterator[None]:
+    # urllib (PyJWKClient) and requests would route through a proxy named in the environment.
+    for name in _PROXY_VARIABLES:
+        os.environ.pop(name, None)
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.socket.connect = _real_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+        socket.getaddrinfo = _real_getaddrinfo  # type: ignore[assignment]
+
+
+# ---------------------------------------------------------------------------------------
+# The server
+# ---------------------------------------------------------------------------------------
+
+
+def azlite_bin() -> Path:
+    path = Path(os.environ.get("AZLITE_BIN", REPO / "target" / "debug" / "azlite"))
+    if not path.is_file():
+        pytest.exit(f"azlite binary not found at {path}: run `cargo build -p azlite` (scripts/test does)", 2)
+    return path
+
+
+@dataclass
+class Azlite:
+    """One running `azlite up` process and the clients to talk to it."""
+
+    data_dir: Path
+    log_dir: Path
+    proc: subprocess.Popen[bytes]
+    info: dict[str, Any] = field(repr=False)  # holds the owner's secret: keep it out of reports
+    session: requests.Session = field(repr=False)
+
+    # -- connection.json -------------------------------------------------------------
+    @property
+    def https(self) -> str:
+        return self.info["https"]
+
+    @property
+    def ca(self) -> str:
+        return self.info["caCertificate"]
+
+    @property
+    def tenant(self) -> str:
+        return self.info["tenantId"]
+
+    @property
+    def client_id(self) -> str:
+        return self.info["clientId"]
+
+    @property
+    def client_secret(self) -> str:
+        return self.info["clientSecret"]
+
+    @property
+    def authority(self) -> str:
+        return self.info["authority"]
+
+    # -- helpers -----------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.https + (path if path.startswith("/") else "/" + path)
+
+    def token(
+        self,
+        tenant: str | None = None,
+        form: dict[str, str] | None = None,
+        version: int = 2,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """POST a form to the v1 (`/{tenant}/oauth2/token`) or v2 token endpoint, as is."""
+        tenant = self.tenant if tenant is None else tenant
+        path = f"/{tenant}/oauth2/token" if version == 1 else f"/{tenant}/oauth2/v2.0/token"
+        return self.session.post(self.url(path), data=form or {}, headers=headers or {})
+
+    def client_credentials(
+        self,
+        client_id: str,
+        secret: str,
+        scope: str = ARM_SCOPE,
+        tenant: str | None = None,
+    ) -> str:
+        """A v2 client-credentials token for any app; fails the test if the STS refuses."""
+        response = self.token(
+            tenant,
+            {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": scope},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def owner_token(self, scope: str = ARM_SCOPE) -> str:
+        """A fresh token of the owner service principal (never cached: tests move the clock)."""
+        return self.client_credentials(self.client_id, self.client_secret, scope)
+
+    def admin(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Call `/azlite/admin/<path>` with the owner's ARM token (or the given one)."""
+        all_headers = {"Authorization": f"Bearer {token or self.owner_token()}"}
+        all_headers.update(headers or {})
+        return self.session.request(method, self.url("/azlite/admin/" + path.lstrip("/")), json=json, headers=all_headers)
+
+    def set_clock_offset(self, seconds: int) -> dict[str, Any]:
+        response = self.admin("POST", "clock", {"offsetSeconds": seconds})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def create_app(self, **body: Any) -> dict[str, Any]:
+        response = self.admin("POST", "applications", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def jwks(self, version: int = 1) -> dict[str, Any]:
+        path = f"/{self.tenant}/.well-known/openid-configuration" if version == 1 else f"/{self.tenant}/v2.0/.well-known/openid-configuration"
+        config = self.session.get(self.url(path))
+        assert config.status_code == 200, config.text
+        keys = self.session.get(config.json()["jwks_uri"])
+        assert keys.status_code == 200, keys.text
+        return keys.json()
+
+    def stderr_tail(self, lines: int = 40) -> str:
+        text = (self.log_dir / "stderr.log").read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def stop(self) -> int | None:
+        """SIGTERM this process (by its own pid only) and wait; return its exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.session.close()
+        return self.proc.returncode
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def start_azlite(data_dir: Path, log_dir: Path) -> Azlite:
+    """Start `azlite up` on 127.0.0.1:0 with `data_dir` and wait for connection.json.
+
+    connection.json survives restarts of the same data dir, and deleting it is not neutral
+    (azlite then adds a new owner secret), so readiness is a *new* file: its inode or mtime
+    differs from the one there before the start.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    connection = data_dir / "connection.json"
+    previous = _file_identity(connection)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZLITE_")}
+    env.setdefault("RUST_LOG", "info")
+    env["NO_COLOR"] = "1"
+    stdout = open(log_dir / "stdout.log", "ab")
+    stderr = open(log_dir / "stderr.log", "ab")
+    proc = subprocess.Popen(
+        [str(azlite_bin()), "--data-dir", str(data_dir), "up", "--listen", "127.0.0.1:0"],
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        env=env,
+    )
+    stdout.close()
+    stderr.close()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    info = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"azlite exited with {proc.returncode} before it was ready:\n"
+                + (log_dir / "stderr.log").read_text(errors="replace")[-4000:]
+            )
+        current = _file_identity(connection)
+        if current is not None and current != previous:
+            try:
+                info = json.loads(connection.read_text())
+                break
+            except (FileNotFoundError, json.JSONDecodeError):
+                pass  # caught between writes; azlite renames it into place, but be safe
+        time.sleep(0.05)
+    if info is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=STOP_TIMEOUT_S)
+        raise RuntimeError(f"azlite did not write {connection} within {START_TIMEOUT_S}s")
+    host = urlsplit(info["https"]).hostname
+    if not _is_loopback_host(host):
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=STOP_TIMEOUT_S)
+        raise RuntimeError(f"azlite advertised a non-loopback address {info['https']!r}; refusing to talk to it")
+    return Azlite(data_dir=data_dir, log_dir=log_dir, proc=proc, info=info, session=new_session(info["caCertificate"]))
+
+
+class AzliteFactory:
+    """Starts extra instances (e.g. to restart on the same data dir); stops them all at the end."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.started: list[Azlite] = []
+        self._count = 0
+
+    def new_data_dir(self) -> Path:
+        self._count += 1
+        return self.root / f"data-{self._count}"
+
+    def start(self, data_dir: Path | None = None) -> Azlite:
+        data_dir = data_dir or self.new_data_dir()
+        self._count += 1
+        instance = start_azlite(data_dir, self.root / f"logs-{self._count}")
+        self.started.append(instance)
+        return instance
+
+    def stop_all(self) -> None:
+        for instance in self.started:
+            instance.stop()
+
+
+@pytest.fixture(scope="session")
+def _azlite_root() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="azlite-conformance-"))
+    yield root
+    if os.environ.get("AZLITE_KEEP_TEST_DIRS") != "1":
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def azlite(_azlite_root: Path) -> Iterator[Azlite]:
+    """The shared server of the session. Tests that move its clock put it back in a finally."""
+    instance = start_azlite(_azlite_root / "shared-data", _azlite_root / "shared-logs")
+    try:
+        yield instance
+    finally:
+        code = instance.stop()
+        if code != 0:
+            print(f"azlite exited with {code} on SIGTERM; stderr tail:\n{instance.stderr_tail()}")
+
+
+@pytest.fixture(scope="session")
+def azlite_factory(_azlite_root: Path) -> Iterator[AzliteFactory]:
+    factory = AzliteFactory(_azlite_root / "extra")
+    try:
+        yield factory
+    finally:
+        factory.stop_all()
+
+
+@pytest.fixture
+def owner_whoami(azlite: Azlite) -> dict[str, Any]:
+    response = azlite.admin("GET", "whoami")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# ---------------------------------------------------------------------------------------
+# MSAL: always with instance discovery off and our own http client.
+# ---------------------------------------------------------------------------------------
+
+
+class RecordingSession(requests.Session):
+    """A requests session that remembers every request body it sent (to inspect assertions)."""
+
+    def __init__(self, ca: str) -> None:
+        super().__init__()
+        self.trust_env = False
+        self.verify = ca
+        self.sent: list[tuple[str, str, Any]] = []
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        assert _is_loopback_host(urlsplit(url).hostname), f"refusing to send to {url}"
+        self.sent.append((method, url, kwargs.get("data")))
+        return super().request(method, url, *args, **kwargs)
+
+
+@pytest.fixture
+def msal_app(azlite: Azlite) -> Iterator[Callable[..., Any]]:
+    """Build an msal.ConfidentialClientApplication against azlite, discovery off."""
+    import msal
+
+    sessions: list[RecordingSession] = []
+
+    def build(client_id: str, client_credential: Any, authority: str | None = None) -> Any:
+        http = RecordingSession(azlite.ca)
+        sessions.append(http)
+        app = msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=client_credential,
+            authority=authority or azlite.authority,
+            instance_discovery=False,
+            http_client=http,
+        )
+        app.recorded = http  # type: ignore[attr-defined]
+        return app
+
+    yield build
+    for http in sessions:
+        http.close()
