@@ -20,7 +20,8 @@ use azlite_types::{Clock, OffsetClock};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{ArmError, authenticate};
+use azlite_arm::ArmError;
+use azlite_arm::auth::authenticate;
 
 /// The setting that persists the clock offset across restarts.
 pub(crate) const CLOCK_OFFSET_SETTING: &str = "clock.offset_seconds";

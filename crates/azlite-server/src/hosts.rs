@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 
-use crate::auth::ArmError;
 use crate::config::HostNames;
+use azlite_arm::ArmError;
 
 /// The TLS server name a connection asked for, put on every request by the listener.
 #[derive(Debug, Clone)]
@@ -74,6 +74,18 @@ pub fn classify(names: &HostNames, host: &str) -> Service {
     Service::Unknown(host)
 }
 
+/// ARM's top-level paths, which no Entra tenant segment can be confused with.
+fn is_arm_path(path: &str) -> bool {
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    ["subscriptions", "tenants", "providers", "metadata"]
+        .iter()
+        .any(|p| first.eq_ignore_ascii_case(p))
+}
+
 fn strip_port(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
         // [::1]:8443
@@ -92,6 +104,7 @@ fn strip_port(host: &str) -> &str {
 pub(crate) struct Services {
     pub(crate) names: Arc<HostNames>,
     pub(crate) sts: Router,
+    pub(crate) arm: Router,
     pub(crate) admin: Router,
 }
 
@@ -107,13 +120,11 @@ pub(crate) async fn dispatch(State(services): State<Services>, request: Request)
         .unwrap_or_default();
     let router = match classify(&services.names, &host) {
         Service::Login => services.sts,
+        Service::Management => services.arm,
         Service::Local if request.uri().path().starts_with("/azlite/admin/") => services.admin,
+        Service::Local if is_arm_path(request.uri().path()) => services.arm,
         Service::Local => services.sts,
-        Service::Management
-        | Service::Graph
-        | Service::Vault(_)
-        | Service::Blob(_)
-        | Service::DataLake(_) => {
+        Service::Graph | Service::Vault(_) | Service::Blob(_) | Service::DataLake(_) => {
             return not_served(
                 &host,
                 "this service is not available in this version of azlite",

@@ -8,7 +8,6 @@
 //! listener that is already bound (port 0 in tests) and a shutdown future.
 
 mod admin;
-pub mod auth;
 pub mod config;
 mod connection;
 pub mod hosts;
@@ -21,6 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
+use azlite_arm::{Arm, ArmConfig, ArmOpenError};
 use azlite_store::{SqliteStore, Store, StoreError};
 use azlite_sts::{Bootstrap, ResourceSuffixes, Sts, StsConfig, StsError};
 use azlite_types::{Clock, OffsetClock};
@@ -50,6 +50,9 @@ pub enum StartError {
     /// The token service could not start.
     #[error("cannot start the token service")]
     Sts(#[from] StsError),
+    /// ARM could not start.
+    #[error("cannot start the resource manager")]
+    Arm(#[from] ArmOpenError),
     /// The CA or the server certificate failed.
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -70,6 +73,7 @@ pub struct Cloud {
     store: Arc<dyn Store>,
     clock: Arc<OffsetClock>,
     sts: Arc<Sts>,
+    arm: Arc<Arm>,
     bootstrap: Arc<Bootstrap>,
     owner_secret: String,
     ca: LocalCa,
@@ -109,9 +113,27 @@ impl Cloud {
             ..StsConfig::default()
         };
         let dyn_clock: Arc<dyn Clock> = clock.clone();
+        let dyn_clock_for_arm = dyn_clock.clone();
         let sts = Arc::new(Sts::open(store.clone(), dyn_clock, sts_config).await?);
         let bootstrap = azlite_sts::bootstrap(store.as_ref(), clock.now()).await?;
         let owner_secret = owner_secret(&dir, &store, &bootstrap, clock.now()).await?;
+        let arm_config = ArmConfig {
+            login_host: config.names.login.first().cloned().unwrap_or_default(),
+            management_host: config.names.management.first().cloned().unwrap_or_default(),
+            graph_host: config.names.graph.first().cloned().unwrap_or_default(),
+            storage_suffix: config
+                .names
+                .blob_suffix
+                .strip_prefix("blob.")
+                .unwrap_or(&config.names.blob_suffix)
+                .to_owned(),
+            vault_suffix: config.names.vault_suffix.clone(),
+            datalake_suffix: config.names.datalake_suffix.clone(),
+        };
+        let keys: Arc<dyn azlite_token::KeySource> = sts.clone();
+        let owners = [(bootstrap.owner.object_id, bootstrap.subscription.id)];
+        let arm =
+            Arc::new(Arm::open(store.clone(), keys, dyn_clock_for_arm, arm_config, &owners).await?);
         let ca = LocalCa::load_or_create(&dir)?;
         let acceptor = TlsAcceptor::from(ca.server_config(&config.certificate_names())?);
         Ok(Self {
@@ -119,6 +141,7 @@ impl Cloud {
             store,
             clock,
             sts,
+            arm,
             bootstrap: Arc::new(bootstrap),
             owner_secret,
             ca,
@@ -186,6 +209,7 @@ impl Cloud {
         let services = hosts::Services {
             names: Arc::new(self.config.names.clone()),
             sts: azlite_sts::http::router(self.sts.clone()),
+            arm: self.arm.clone().router(),
             admin: Router::new().nest(
                 "/azlite/admin",
                 admin::router(self.sts.clone(), self.clock.clone(), self.bootstrap.clone()),

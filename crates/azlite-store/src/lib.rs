@@ -11,7 +11,8 @@
 //! store that opens.
 //!
 //! Ordering contract: "oldest first" means by creation time, then by insertion order; for
-//! credentials, which carry no creation time, by insertion order.
+//! credentials, which carry no creation time, by insertion order. An upsert that replaces
+//! an object keeps its creation time and its place in the insertion order.
 
 pub mod conformance;
 mod error;
@@ -20,13 +21,15 @@ mod sqlite;
 
 pub use error::StoreError;
 pub use models::{
-    Application, KeyCredential, PasswordCredential, ServicePrincipal, ServicePrincipalKind,
-    StoredSigningKey, Subscription, Tenant, User, WriteBatch,
+    Application, Deletion, KeyCredential, PasswordCredential, Resource, ResourceGroup,
+    RoleAssignmentRecord, ServicePrincipal, ServicePrincipalKind, StoredSigningKey, Subscription,
+    Tenant, User, WriteBatch,
 };
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId, UnixTime};
+use azlite_types::{ClientId, ObjectId, ResourceId, SubscriptionId, TenantId, UnixTime};
+use uuid::Uuid;
 
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -35,8 +38,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// with their credentials.
 #[async_trait]
 pub trait DirectoryStore: Send + Sync {
-    /// Commits every write in `batch` in one transaction: all of them or none.
-    /// A duplicate key anywhere fails the whole batch with [`StoreError::Conflict`].
+    /// Commits every write in `batch` in one transaction: all of them or none, its
+    /// deletions before its inserts (see [`WriteBatch`]). A duplicate key anywhere fails the
+    /// whole batch with [`StoreError::Conflict`].
     async fn apply(&self, batch: WriteBatch) -> StoreResult<()>;
 
     /// A tenant by id.
@@ -122,7 +126,54 @@ pub trait SettingsStore: Send + Sync {
     async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
 }
 
-/// Everything a backend provides.
-pub trait Store: DirectoryStore + SigningKeyStore + SettingsStore {}
+/// The ARM control plane's state: resource groups, resources and role assignments.
+///
+/// Reads only: every write goes through [`DirectoryStore::apply`], so a change that spans
+/// objects (a group with its resources and the role assignments below it, a VM with its
+/// identity) commits whole or not at all.
+///
+/// ARM compares ids, names and types case-insensitively and answers with the casing most
+/// recently written (reference §1.2); so do these lookups. Case-insensitive here means
+/// ASCII case, exactly as [`ResourceId`] compares.
+#[async_trait]
+pub trait ArmStore: Send + Sync {
+    /// A resource group by subscription and name, case-insensitively.
+    async fn get_resource_group(
+        &self,
+        subscription: SubscriptionId,
+        name: &str,
+    ) -> StoreResult<Option<ResourceGroup>>;
+    /// The resource groups of a subscription, oldest first.
+    async fn list_resource_groups(
+        &self,
+        subscription: SubscriptionId,
+    ) -> StoreResult<Vec<ResourceGroup>>;
 
-impl<T: DirectoryStore + SigningKeyStore + SettingsStore> Store for T {}
+    /// A resource by id, case-insensitively.
+    async fn get_resource(&self, id: &ResourceId) -> StoreResult<Option<Resource>>;
+    /// The resources of a subscription, oldest first, child resources included; only those
+    /// in `resource_group` and of `resource_type` when given (both compared
+    /// case-insensitively, the type as a whole: `Microsoft.Sql/servers` does not select
+    /// `Microsoft.Sql/servers/databases`).
+    async fn list_resources(
+        &self,
+        subscription: SubscriptionId,
+        resource_group: Option<&str>,
+        resource_type: Option<&str>,
+    ) -> StoreResult<Vec<Resource>>;
+
+    /// A role assignment by id (its name).
+    async fn get_role_assignment(&self, id: Uuid) -> StoreResult<Option<RoleAssignmentRecord>>;
+    /// Every role assignment, oldest first: what the authorization index loads at start.
+    async fn list_role_assignments(&self) -> StoreResult<Vec<RoleAssignmentRecord>>;
+    /// The role assignments of one principal, at every scope, oldest first.
+    async fn list_role_assignments_for_principal(
+        &self,
+        principal: ObjectId,
+    ) -> StoreResult<Vec<RoleAssignmentRecord>>;
+}
+
+/// Everything a backend provides.
+pub trait Store: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore {}
+
+impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore> Store for T {}

@@ -1,7 +1,9 @@
 //! The models as they are stored. These never go on the wire: services map them to their own
 //! response types.
 
-use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId, UnixTime};
+use std::collections::BTreeMap;
+
+use azlite_types::{ClientId, ObjectId, ResourceId, SubscriptionId, TenantId, UnixTime};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -192,9 +194,121 @@ impl std::fmt::Debug for StoredSigningKey {
     }
 }
 
-/// A set of writes committed atomically by [`crate::DirectoryStore::apply`].
+/// An ARM resource group.
+///
+/// Keyed by subscription and name, compared case-insensitively (ASCII, as
+/// [`ResourceId`] compares); the name keeps the casing most recently written, as ARM does
+/// (reference §1.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceGroup {
+    /// The subscription the group lives in.
+    pub subscription_id: SubscriptionId,
+    /// The name, as most recently written.
+    pub name: String,
+    /// Azure region, e.g. `eastus`.
+    pub location: String,
+    /// Tags, replaced as a whole on every write.
+    pub tags: BTreeMap<String, String>,
+    /// The id of the resource that manages the group, if any (`managedBy`).
+    pub managed_by: Option<String>,
+    /// When the group was first created; an upsert keeps it.
+    pub created_at: UnixTime,
+    /// When the group was last written.
+    pub updated_at: UnixTime,
+}
+
+/// A tracked ARM resource inside a resource group, possibly a nested child resource
+/// (`.../providers/Microsoft.Sql/servers/s1/databases/db1`): its id says where it sits.
+///
+/// Keyed by id, compared case-insensitively; the id keeps the casing most recently written.
+/// `subscription_id` and `resource_group` restate parts of the id for the list filters and
+/// must agree with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    /// The full ARM id.
+    pub id: ResourceId,
+    /// The subscription in the id.
+    pub subscription_id: SubscriptionId,
+    /// The resource group name in the id, as written.
+    pub resource_group: String,
+    /// The full type, e.g. `Microsoft.Compute/virtualMachines` or
+    /// `Microsoft.Sql/servers/databases`, as written.
+    pub resource_type: String,
+    /// The last name in the id.
+    pub name: String,
+    /// Azure region, e.g. `eastus`.
+    pub location: String,
+    /// Tags, replaced as a whole on every write.
+    pub tags: BTreeMap<String, String>,
+    /// The provider's stored model (properties, identity, sku, kind, ...). The store keeps
+    /// it as JSON and never looks inside.
+    pub body: serde_json::Value,
+    /// When the resource was first created; an upsert keeps it.
+    pub created_at: UnixTime,
+    /// When the resource was last written.
+    pub updated_at: UnixTime,
+}
+
+/// An Azure RBAC role assignment as stored: `principal_id` holds `role_definition_id` at
+/// `scope` and below (reference §3.4).
+///
+/// The id is unique, and so is the triple (scope, role definition, principal): ARM refuses
+/// a second assignment name for the same triple with `RoleAssignmentExists` (§3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleAssignmentRecord {
+    /// The assignment's GUID: its ARM `name`.
+    pub id: Uuid,
+    /// Where it applies: the root `/`, a subscription, a group or a resource; compared
+    /// case-insensitively, kept as written.
+    pub scope: ResourceId,
+    /// The user, group or service principal it grants to.
+    pub principal_id: ObjectId,
+    /// `User`, `Group`, `ServicePrincipal`, ... as given.
+    pub principal_type: String,
+    /// The GUID of the role definition (role ids are compared by their trailing GUID).
+    pub role_definition_id: Uuid,
+    /// Free text.
+    pub description: Option<String>,
+    /// When it was created.
+    pub created_at: UnixTime,
+    /// When it was last written.
+    pub updated_at: UnixTime,
+    /// Who created it, if known.
+    pub created_by: Option<ObjectId>,
+}
+
+/// A deletion in a [`WriteBatch`]. Deleting something that does not exist is not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// A service principal, with the semantics of
+    /// [`crate::DirectoryStore::delete_service_principal`] (its app id's credentials go with
+    /// it when nothing else owns them). Its role assignments stay, as in Azure.
+    ServicePrincipal(ObjectId),
+    /// A resource, every resource below it (child and extension resources) and every role
+    /// assignment whose scope is the resource or below it. Meant for resource ids: given a
+    /// group's or a subscription's id it deletes everything below that id but not the group
+    /// (that is [`Deletion::ResourceGroup`]).
+    Resource(ResourceId),
+    /// A resource group, every resource in it and every role assignment whose scope is the
+    /// group or below it. The name is compared case-insensitively.
+    ResourceGroup {
+        /// The group's subscription.
+        subscription: SubscriptionId,
+        /// The group's name.
+        name: String,
+    },
+    /// A role assignment by id.
+    RoleAssignment(Uuid),
+}
+
+/// A set of writes committed atomically by [`crate::DirectoryStore::apply`]: the
+/// deletions first, in order, then the inserts and upserts, field by field in the order
+/// declared here. A conflict anywhere writes nothing.
 #[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
+    /// Deletions, applied before everything else in the batch (so a batch may delete an
+    /// object and create it anew under the same key).
+    pub deletions: Vec<Deletion>,
     /// Tenants to insert.
     pub tenants: Vec<Tenant>,
     /// Subscriptions to insert.
@@ -211,4 +325,13 @@ pub struct WriteBatch {
     pub users: Vec<User>,
     /// Settings to insert or replace.
     pub settings: Vec<(String, String)>,
+    /// Resource groups to insert or replace, by subscription and case-insensitive name. A
+    /// replaced group keeps its `created_at` and takes the new casing of its name.
+    pub resource_groups: Vec<ResourceGroup>,
+    /// Resources to insert or replace, by case-insensitive id. A replaced resource keeps its
+    /// `created_at` and takes the new casing of its id.
+    pub resources: Vec<Resource>,
+    /// Role assignments to insert. An existing id, or an existing (scope, role definition,
+    /// principal), is a [`crate::StoreError::Conflict`].
+    pub role_assignments: Vec<RoleAssignmentRecord>,
 }

@@ -4,8 +4,11 @@
 use std::sync::Arc;
 
 use azlite_store::conformance;
-use azlite_store::{DirectoryStore, SettingsStore, SqliteStore, StoreError, Tenant, WriteBatch};
-use azlite_types::TenantId;
+use azlite_store::{
+    ArmStore, DirectoryStore, ResourceGroup, SettingsStore, SqliteStore, StoreError, Tenant,
+    WriteBatch,
+};
+use azlite_types::{SubscriptionId, TenantId};
 use tempfile::TempDir;
 
 /// A fresh store in its own temporary directory (kept alive by the returned guard).
@@ -38,8 +41,16 @@ conformance_tests!(
     service_principal_deletion,
     users,
     batch_atomicity,
+    batch_deletions,
     settings,
     signing_keys,
+    resource_groups,
+    resources,
+    role_assignments,
+    resource_group_deletion,
+    resource_deletion,
+    deletions_before_inserts,
+    names_are_not_patterns,
 );
 
 #[tokio::test]
@@ -71,7 +82,7 @@ async fn the_file_is_in_wal_mode_at_the_latest_schema() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 }
 
 #[tokio::test]
@@ -108,7 +119,7 @@ async fn a_store_from_a_newer_azlite_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::TooNew {
             found: 99,
-            known: 1,
+            known: 2,
         }) => {}
         other => panic!("expected TooNew, got {other:?}"),
     }
@@ -202,5 +213,34 @@ async fn conflicts_say_what_collided() {
             assert_eq!(message, format!("tenant {} already exists", tenant.id));
         }
         other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unreadable_json_is_reported_corrupt() {
+    let (dir, store) = fresh_store().await;
+    let subscription = SubscriptionId::new_random();
+    let group = ResourceGroup {
+        subscription_id: subscription,
+        name: "rg".to_owned(),
+        location: "eastus".to_owned(),
+        tags: Default::default(),
+        managed_by: None,
+        created_at: 1,
+        updated_at: 1,
+    };
+    let batch = WriteBatch {
+        resource_groups: vec![group],
+        ..WriteBatch::default()
+    };
+    store.apply(batch).await.unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("azlite.db")).unwrap();
+        conn.execute("UPDATE resource_groups SET tags = '{not json'", [])
+            .unwrap();
+    }
+    match store.get_resource_group(subscription, "rg").await {
+        Err(StoreError::Corrupt(_)) => {}
+        other => panic!("expected Corrupt, got {other:?}"),
     }
 }

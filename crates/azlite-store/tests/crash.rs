@@ -13,10 +13,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use azlite_store::{
-    DirectoryStore, PasswordCredential, ServicePrincipal, ServicePrincipalKind, SettingsStore,
-    SqliteStore, WriteBatch,
+    ArmStore, DirectoryStore, PasswordCredential, ResourceGroup, ServicePrincipal,
+    ServicePrincipalKind, SettingsStore, SqliteStore, WriteBatch,
 };
-use azlite_types::{ClientId, ObjectId, TenantId};
+use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId};
 use uuid::Uuid;
 
 /// Set in the child's environment: the directory of the store to write.
@@ -25,6 +25,9 @@ const CHILD_DIR: &str = "AZLITE_STORE_CRASH_CHILD_DIR";
 const CHILD_TENANT: &str = "AZLITE_STORE_CRASH_CHILD_TENANT";
 /// The setting every batch bumps to its sequence number.
 const LAST_SETTING: &str = "crash/last";
+/// The resource group every batch upserts, `updated_at` set to its sequence number (each
+/// batch also inserts a group of its own, `rg-{sequence}`).
+const SHARED_GROUP: &str = "shared";
 
 const ROUNDS: usize = 3;
 
@@ -45,6 +48,23 @@ fn parse_ack(line: &str) -> Option<Ack> {
         object_id: fields.next()?.parse().ok()?,
         app_id: fields.next()?.parse().ok()?,
     })
+}
+
+/// The subscription the child writes its resource groups into: the tenant's GUID.
+fn subscription_of(tenant: TenantId) -> SubscriptionId {
+    SubscriptionId::from_uuid(*tenant.as_uuid())
+}
+
+fn group(tenant: TenantId, name: String, created_at: i64, updated_at: i64) -> ResourceGroup {
+    ResourceGroup {
+        subscription_id: subscription_of(tenant),
+        name,
+        location: "eastus".to_owned(),
+        tags: Default::default(),
+        managed_by: None,
+        created_at,
+        updated_at,
+    }
 }
 
 /// A random number below `bound`, from the OS generator behind `Uuid::new_v4`.
@@ -90,6 +110,20 @@ async fn child_writer() {
             service_principals: vec![principal],
             password_credentials: vec![credential],
             settings: vec![(LAST_SETTING.to_owned(), sequence.to_string())],
+            resource_groups: vec![
+                group(
+                    tenant,
+                    format!("rg-{sequence}"),
+                    sequence as i64,
+                    sequence as i64,
+                ),
+                group(
+                    tenant,
+                    SHARED_GROUP.to_owned(),
+                    sequence as i64,
+                    sequence as i64,
+                ),
+            ],
             ..WriteBatch::default()
         };
         store.apply(batch).await.expect("apply");
@@ -212,6 +246,31 @@ fn kill_a_writer_and_check(round: usize) {
             stored.len() as u64,
             setting + 1,
             "round {round}: batches are atomic"
+        );
+        let groups = store
+            .list_resource_groups(subscription_of(tenant))
+            .await
+            .expect("list groups");
+        assert_eq!(
+            groups.len(),
+            stored.len() + 1,
+            "round {round}: one group per batch, plus the shared one"
+        );
+        for ack in &acks {
+            let name = format!("rg-{}", ack.sequence);
+            assert!(
+                groups.iter().any(|g| g.name == name),
+                "round {round}: acknowledged group {name} lost"
+            );
+        }
+        let shared = groups
+            .iter()
+            .find(|g| g.name == SHARED_GROUP)
+            .expect("the shared group");
+        assert_eq!(
+            (shared.created_at, shared.updated_at as u64),
+            (0, setting),
+            "round {round}: the upserted group moved with its batches and kept created_at"
         );
         stored.len()
     });

@@ -48,6 +48,15 @@ fn dependencies_point_one_way() {
             "azlite-sts",
             &["azlite-types", "azlite-token", "azlite-store"],
         ),
+        (
+            "azlite-arm",
+            &[
+                "azlite-types",
+                "azlite-token",
+                "azlite-authz",
+                "azlite-store",
+            ],
+        ),
         // The composition root may use everything below it.
         (
             "azlite-server",
@@ -57,6 +66,7 @@ fn dependencies_point_one_way() {
                 "azlite-authz",
                 "azlite-store",
                 "azlite-sts",
+                "azlite-arm",
             ],
         ),
         // The binary parses command lines and talks to the server.
@@ -101,7 +111,13 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn only_the_server_names_a_storage_backend() {
-    for service in ["azlite-sts", "azlite-authz", "azlite-token", "azlite-types"] {
+    for service in [
+        "azlite-sts",
+        "azlite-arm",
+        "azlite-authz",
+        "azlite-token",
+        "azlite-types",
+    ] {
         let mut files = Vec::new();
         rust_files(&crates_dir().join(service).join("src"), &mut files);
         for file in files {

@@ -1,11 +1,13 @@
 //! Fresh objects for the checks: random ids, unique names, fixed times.
 
-use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId, UnixTime};
+use std::collections::BTreeMap;
+
+use azlite_types::{ClientId, ObjectId, ResourceId, SubscriptionId, TenantId, UnixTime};
 use uuid::Uuid;
 
 use crate::{
-    Application, KeyCredential, PasswordCredential, ServicePrincipal, ServicePrincipalKind,
-    StoreError, StoreResult, Subscription, Tenant, User,
+    Application, KeyCredential, PasswordCredential, Resource, ResourceGroup, RoleAssignmentRecord,
+    ServicePrincipal, ServicePrincipalKind, StoreError, StoreResult, Subscription, Tenant, User,
 };
 
 /// A fixed point in time the checks count from (2023-11-14).
@@ -101,6 +103,90 @@ pub(super) fn user(tenant: TenantId, user_principal_name: &str) -> User {
         password_salt: vec![9, 8, 7],
         password_hash: vec![0x5a; 32],
         created_at: T0,
+    }
+}
+
+pub(super) fn resource_group(
+    subscription: SubscriptionId,
+    name: &str,
+    created_at: UnixTime,
+) -> ResourceGroup {
+    ResourceGroup {
+        subscription_id: subscription,
+        name: name.to_owned(),
+        location: "eastus".to_owned(),
+        tags: BTreeMap::from([("env".to_owned(), "conformance".to_owned())]),
+        managed_by: None,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+/// A resource of `resource_type` (`Namespace/type`) named `name` in `group`.
+pub(super) fn resource(
+    group: &ResourceGroup,
+    resource_type: &str,
+    name: &str,
+    created_at: UnixTime,
+) -> Resource {
+    let id = format!(
+        "{}/providers/{resource_type}/{name}",
+        ResourceId::resource_group(group.subscription_id, &group.name)
+    );
+    Resource {
+        id: id.parse().expect("a well-formed resource id"),
+        subscription_id: group.subscription_id,
+        resource_group: group.name.clone(),
+        resource_type: resource_type.to_owned(),
+        name: name.to_owned(),
+        location: group.location.clone(),
+        tags: BTreeMap::new(),
+        // Nesting, numbers, nulls and non-ASCII text: the body round-trips as JSON.
+        body: serde_json::json!({
+            "identity": {"type": "SystemAssigned", "principalId": null},
+            "properties": {"provisioningState": "Succeeded", "sizeGb": 1.5, "zones": ["1", "2"]},
+            "kind": "Größe",
+        }),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+/// A child resource of `parent`: `{parent id}/{child_type}/{name}`.
+pub(super) fn child_resource(
+    parent: &Resource,
+    child_type: &str,
+    name: &str,
+    created_at: UnixTime,
+) -> Resource {
+    let id = format!("{}/{child_type}/{name}", parent.id);
+    Resource {
+        id: id.parse().expect("a well-formed child resource id"),
+        resource_type: format!("{}/{child_type}", parent.resource_type),
+        name: name.to_owned(),
+        body: serde_json::json!({"properties": {}}),
+        created_at,
+        updated_at: created_at,
+        ..parent.clone()
+    }
+}
+
+/// An assignment of a random role to `principal` at `scope`.
+pub(super) fn role_assignment(
+    scope: &ResourceId,
+    principal: ObjectId,
+    created_at: UnixTime,
+) -> RoleAssignmentRecord {
+    RoleAssignmentRecord {
+        id: Uuid::new_v4(),
+        scope: scope.clone(),
+        principal_id: principal,
+        principal_type: "ServicePrincipal".to_owned(),
+        role_definition_id: Uuid::new_v4(),
+        description: Some("conformance".to_owned()),
+        created_at,
+        updated_at: created_at,
+        created_by: Some(ObjectId::new_random()),
     }
 }
 

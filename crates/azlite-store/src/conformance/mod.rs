@@ -18,6 +18,8 @@
 //! This is test code compiled into the library so that other crates can call it: a check
 //! panics, with a message naming the broken rule, on the first departure from the contract.
 
+mod arm;
+mod arm_deletion;
 mod batch;
 mod credentials;
 mod fixtures;
@@ -25,7 +27,11 @@ mod keys;
 mod principals;
 mod tenants;
 
-pub use batch::batch_atomicity;
+pub use arm::{resource_groups, resources, role_assignments};
+pub use arm_deletion::{
+    deletions_before_inserts, names_are_not_patterns, resource_deletion, resource_group_deletion,
+};
+pub use batch::{batch_atomicity, batch_deletions};
 pub use credentials::{credentials, service_principal_deletion};
 pub use keys::{settings, signing_keys};
 pub use principals::{applications, service_principals};
@@ -43,6 +49,14 @@ pub async fn run_all(store: &dyn Store) {
     service_principal_deletion(store).await;
     users(store).await;
     batch_atomicity(store).await;
+    batch_deletions(store).await;
     settings(store).await;
     signing_keys(store).await;
+    resource_groups(store).await;
+    resources(store).await;
+    role_assignments(store).await;
+    resource_group_deletion(store).await;
+    resource_deletion(store).await;
+    deletions_before_inserts(store).await;
+    names_are_not_patterns(store).await;
 }

@@ -1,5 +1,5 @@
-//! The directory's writes: [`apply`] (a [`WriteBatch`] in one transaction) and
-//! [`delete_service_principal`].
+//! The writes: [`apply`] (a [`WriteBatch`] in one transaction, its ARM part in
+//! [`super::arm::writes`]) and [`delete_service_principal`].
 //!
 //! Every write transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so it
 //! cannot fail half-way with `SQLITE_BUSY` because another process started writing.
@@ -7,18 +7,23 @@
 use azlite_types::ObjectId;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::arm::writes as arm;
 use super::convert::{backend, conflict_or_backend, fold, guid, kind_text};
 use crate::{
-    Application, KeyCredential, PasswordCredential, ServicePrincipal, StoreResult, Subscription,
-    Tenant, User, WriteBatch,
+    Application, Deletion, KeyCredential, PasswordCredential, ServicePrincipal, StoreResult,
+    Subscription, Tenant, User, WriteBatch,
 };
 
-/// Inserts everything in `batch` in one transaction. On any error (a conflict included) the
-/// transaction is dropped, which rolls it back: nothing of the batch is written.
+/// Applies everything in `batch` in one transaction: the deletions in order, then the
+/// inserts and upserts. On any error (a conflict included) the transaction is dropped,
+/// which rolls it back: nothing of the batch is written.
 pub(super) fn apply(conn: &mut Connection, batch: &WriteBatch) -> StoreResult<()> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
+    for deletion in &batch.deletions {
+        delete(&tx, deletion)?;
+    }
     for tenant in &batch.tenants {
         insert_tenant(&tx, tenant)?;
     }
@@ -43,7 +48,31 @@ pub(super) fn apply(conn: &mut Connection, batch: &WriteBatch) -> StoreResult<()
     for (key, value) in &batch.settings {
         super::settings::put(&tx, key, value)?;
     }
+    for group in &batch.resource_groups {
+        arm::upsert_resource_group(&tx, group)?;
+    }
+    for resource in &batch.resources {
+        arm::upsert_resource(&tx, resource)?;
+    }
+    for assignment in &batch.role_assignments {
+        arm::insert_role_assignment(&tx, assignment)?;
+    }
     tx.commit().map_err(backend)
+}
+
+/// Applies one deletion inside the batch's transaction; deleting nothing is not an error.
+fn delete(tx: &Transaction<'_>, deletion: &Deletion) -> StoreResult<()> {
+    match deletion {
+        Deletion::ServicePrincipal(object_id) => {
+            remove_service_principal(tx, *object_id)?;
+            Ok(())
+        }
+        Deletion::Resource(id) => arm::delete_resource(tx, id),
+        Deletion::ResourceGroup { subscription, name } => {
+            arm::delete_resource_group(tx, *subscription, name)
+        }
+        Deletion::RoleAssignment(id) => arm::delete_role_assignment(tx, *id),
+    }
 }
 
 fn insert_tenant(tx: &Transaction<'_>, tenant: &Tenant) -> StoreResult<()> {
@@ -275,13 +304,8 @@ fn insert_user(tx: &Transaction<'_>, user: &User) -> StoreResult<()> {
     Ok(())
 }
 
-/// Deletes a service principal, and its app id's credentials when nothing else owns them.
-///
-/// Credentials are keyed by app id and belong to the application, not to one principal.
-/// They go with the principal only when no application object and no other service
-/// principal (another tenant's instance of a multi-tenant app) has the app id: credentials
-/// added straight to a principal leave with it, and an application's credentials survive
-/// the deletion of one of its principals.
+/// Deletes a service principal, and its app id's credentials when nothing else owns them,
+/// in a transaction of its own.
 pub(super) fn delete_service_principal(
     conn: &mut Connection,
     object_id: ObjectId,
@@ -289,6 +313,20 @@ pub(super) fn delete_service_principal(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
+    let existed = remove_service_principal(&tx, object_id)?;
+    tx.commit().map_err(backend)?;
+    Ok(existed)
+}
+
+/// Deletes a service principal, and its app id's credentials when nothing else owns them,
+/// inside `tx`. Returns whether the principal existed.
+///
+/// Credentials are keyed by app id and belong to the application, not to one principal.
+/// They go with the principal only when no application object and no other service
+/// principal (another tenant's instance of a multi-tenant app) has the app id: credentials
+/// added straight to a principal leave with it, and an application's credentials survive
+/// the deletion of one of its principals.
+fn remove_service_principal(tx: &Transaction<'_>, object_id: ObjectId) -> StoreResult<bool> {
     let app_id: Option<String> = tx
         .prepare_cached("DELETE FROM service_principals WHERE object_id = ?1 RETURNING app_id")
         .and_then(|mut stmt| {
@@ -316,6 +354,5 @@ pub(super) fn delete_service_principal(
                 .map_err(backend)?;
         }
     }
-    tx.commit().map_err(backend)?;
     Ok(true)
 }

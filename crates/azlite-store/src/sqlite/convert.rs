@@ -67,7 +67,8 @@ pub(super) fn fold(text: &str) -> String {
     text.to_lowercase()
 }
 
-fn uuid_at(row: &Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
+/// Reads a GUID column; text that is not a GUID is a conversion failure (corrupt data).
+pub(super) fn uuid_at(row: &Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
     let text = row
         .get_ref(index)?
         .as_str()

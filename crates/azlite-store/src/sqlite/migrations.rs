@@ -21,11 +21,18 @@ struct Migration {
 }
 
 /// Every migration, in order; `MIGRATIONS[i].version == i + 1`.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial schema",
-    sql: include_str!("migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial schema",
+        sql: include_str!("migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "ARM resource groups, resources and role assignments",
+        sql: include_str!("migrations/0002_arm.sql"),
+    },
+];
 
 /// The newest schema version this build knows.
 pub(super) const KNOWN_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -95,6 +102,30 @@ mod tests {
         assert_eq!(user_version(&conn).unwrap(), KNOWN_VERSION);
         migrate(&mut conn).unwrap();
         assert_eq!(user_version(&conn).unwrap(), KNOWN_VERSION);
+    }
+
+    #[test]
+    fn a_store_at_version_1_upgrades_keeping_its_data() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('kept', 'yes')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), KNOWN_VERSION);
+        let kept: String = conn
+            .query_row("SELECT value FROM settings WHERE key = 'kept'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, "yes");
+        let groups: i64 = conn
+            .query_row("SELECT count(*) FROM resource_groups", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(groups, 0, "the new tables exist");
     }
 
     #[test]

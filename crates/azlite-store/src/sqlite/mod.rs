@@ -16,8 +16,10 @@
 //! so an `Ok` from a write method means the write survives `kill -9` and power loss.
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
-//! [`directory`] (reads), [`batch`] (the directory's writes), [`keys`] and [`settings`].
+//! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
+//! control plane's reads, and its part of a batch), [`keys`] and [`settings`].
 
+mod arm;
 mod batch;
 mod convert;
 mod directory;

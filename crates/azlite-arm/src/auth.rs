@@ -1,5 +1,5 @@
 //! Bearer-token authentication in ARM's words, shared by every route that ARM's rules
-//! govern (the admin routes now; ARM itself later).
+//! govern (ARM itself, and azlite's admin routes).
 //!
 //! 401 policy: no `Authorization` header → `AuthenticationFailed`; a header that is not
 //! `Bearer <token>` → `AuthenticationFailedInvalidHeader`; a token that fails verification →
@@ -7,14 +7,13 @@
 //! `InvalidAuthenticationTokenAudience` or `ExpiredAuthenticationToken`. Every 401 carries a
 //! `WWW-Authenticate` challenge naming the authority, as ARM's does.
 
-use axum::Json;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
 use azlite_token::{IssuerPolicy, KeyRing, TokenError, Validation, VerifiedToken, verify};
 use azlite_types::UnixTime;
-use serde_json::json;
 use time::OffsetDateTime;
 use time::macros::format_description;
+
+use crate::error::ArmError;
 
 /// The audiences ARM accepts (reference: arm-rbac-protocol.md §1.9).
 pub const ARM_AUDIENCES: [&str; 4] = [
@@ -23,59 +22,6 @@ pub const ARM_AUDIENCES: [&str; 4] = [
     "https://management.azure.com/",
     "https://management.azure.com",
 ];
-
-/// An ARM-shaped error: status, code, message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArmError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// `error.code`.
-    pub code: &'static str,
-    /// `error.message`.
-    pub message: String,
-}
-
-impl ArmError {
-    /// A new error.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl IntoResponse for ArmError {
-    fn into_response(self) -> Response {
-        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
-        let mut response = (self.status, body).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            let description = match self.code {
-                "AuthenticationFailed" => {
-                    "The authentication failed because of missing 'Authorization' header."
-                }
-                "AuthenticationFailedInvalidHeader" => {
-                    "The authentication failed because of an invalid 'Authorization' header."
-                }
-                "ExpiredAuthenticationToken" => "The access token has expired.",
-                "InvalidAuthenticationTokenAudience" => {
-                    "The access token has been obtained for the wrong audience."
-                }
-                _ => "The access token is invalid.",
-            };
-            let challenge = format!(
-                "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\", error_description=\"{description}\""
-            );
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
-            }
-        }
-        response
-    }
-}
 
 /// `M/d/yyyy h:mm:ss tt`, the .NET format ARM prints times in.
 fn arm_time(t: UnixTime) -> String {
@@ -162,6 +108,7 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn times_are_printed_the_dotnet_way() {

@@ -1,0 +1,309 @@
+//! Resource groups (`Microsoft.Resources/resourceGroups`, spec 2016-09-01 and later).
+
+use std::collections::BTreeMap;
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use azlite_authz::{Authorized, RoleAssignmentId};
+use azlite_store::{Deletion, Resource, ResourceGroup, WriteBatch};
+use azlite_types::{ResourceId, SubscriptionId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::subscriptions::subscription_for;
+use crate::wire::{body, json};
+use crate::{Arm, ArmError, Caller};
+
+const READ: &str = "Microsoft.Resources/subscriptions/resourceGroups/read";
+const WRITE: &str = "Microsoft.Resources/subscriptions/resourceGroups/write";
+const DELETE: &str = "Microsoft.Resources/subscriptions/resourceGroups/delete";
+
+/// The body of a PUT (`ResourceGroup` in the spec).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PutResourceGroup {
+    location: Option<String>,
+    #[serde(default)]
+    tags: Option<BTreeMap<String, String>>,
+    managed_by: Option<String>,
+}
+
+/// The body of a PATCH (`ResourceGroupPatchable`): only what is sent changes.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PatchResourceGroup {
+    tags: Option<BTreeMap<String, String>>,
+    managed_by: Option<String>,
+}
+
+fn group_json(g: &ResourceGroup) -> Value {
+    let mut value = json!({
+        "id": format!("/subscriptions/{}/resourceGroups/{}", g.subscription_id, g.name),
+        "name": g.name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": g.location,
+        "tags": g.tags,
+        "properties": { "provisioningState": "Succeeded" },
+    });
+    if let Some(managed_by) = &g.managed_by {
+        value["managedBy"] = json!(managed_by);
+    }
+    value
+}
+
+fn not_found(name: &str) -> ArmError {
+    ArmError::not_found(
+        "ResourceGroupNotFound",
+        format!("Resource group '{name}' could not be found."),
+    )
+}
+
+/// Resource group names: 1–90 characters of letters, digits, `-_().`, not ending in `.`
+/// (ARM's naming rules; Unicode letters and digits are allowed).
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 90
+        && !name.ends_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_().".contains(c))
+}
+
+/// `GET /subscriptions/{s}/resourcegroups`: the groups the caller can read.
+pub(crate) async fn list_resource_groups(
+    arm: &Arm,
+    caller: &Caller,
+    s: SubscriptionId,
+) -> Result<Response, ArmError> {
+    subscription_for(arm, caller, s).await?;
+    let groups = arm.store.list_resource_groups(s).await?;
+    let value: Vec<Value> = groups
+        .iter()
+        .filter(|g| arm.can(caller, &ResourceId::resource_group(s, &g.name), READ))
+        .map(group_json)
+        .collect();
+    if value.is_empty() {
+        // Nothing visible: without the right at the subscription ARM says so rather than
+        // answering with an empty list (a caller with Reader on one group sees that group).
+        let _authorized = arm.authorize(caller, &ResourceId::subscription(s), READ)?;
+    }
+    Ok(json(StatusCode::OK, json!({ "value": value })))
+}
+
+/// `GET|HEAD|PUT|PATCH|DELETE /subscriptions/{s}/resourcegroups/{name}`.
+pub(crate) async fn resource_group(
+    arm: &Arm,
+    caller: &Caller,
+    method: &Method,
+    s: SubscriptionId,
+    name: &str,
+    request: &[u8],
+) -> Result<Response, ArmError> {
+    let scope = ResourceId::resource_group(s, name);
+    let action = match *method {
+        Method::PUT | Method::PATCH => WRITE,
+        Method::DELETE => DELETE,
+        _ => READ,
+    };
+    let authorized = arm.authorize(caller, &scope, action)?;
+    subscription_for(arm, caller, s).await?;
+    let existing = arm.store.get_resource_group(s, name).await?;
+    match *method {
+        Method::HEAD => Ok(if existing.is_some() {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::NOT_FOUND
+        }
+        .into_response()),
+        Method::GET => existing
+            .map(|g| json(StatusCode::OK, group_json(&g)))
+            .ok_or_else(|| not_found(name)),
+        Method::PUT => put(arm, &authorized, s, name, existing, request).await,
+        Method::PATCH => {
+            let mut group = existing.ok_or_else(|| not_found(name))?;
+            let patch: PatchResourceGroup = body(request)?;
+            if let Some(tags) = patch.tags {
+                group.tags = tags;
+            }
+            if patch.managed_by.is_some() {
+                group.managed_by = patch.managed_by;
+            }
+            group.updated_at = arm.clock.now();
+            arm.store
+                .apply(WriteBatch {
+                    resource_groups: vec![group.clone()],
+                    ..Default::default()
+                })
+                .await?;
+            Ok(json(StatusCode::OK, group_json(&group)))
+        }
+        _ => delete(arm, &authorized, s, name, existing).await,
+    }
+}
+
+async fn put(
+    arm: &Arm,
+    _authorized: &Authorized<'_>,
+    s: SubscriptionId,
+    name: &str,
+    existing: Option<ResourceGroup>,
+    request: &[u8],
+) -> Result<Response, ArmError> {
+    if !valid_name(name) {
+        return Err(ArmError::bad_request(
+            "InvalidResourceGroupName",
+            format!(
+                "The resource group name '{name}' is invalid. It can include alphanumeric, underscore, parentheses, hyphen, period (except at end), and Unicode characters that match the allowed characters."
+            ),
+        ));
+    }
+    let put: PutResourceGroup = body(request)?;
+    let location = put
+        .location
+        .filter(|l| !l.trim().is_empty())
+        .ok_or_else(|| {
+            ArmError::bad_request(
+                "LocationRequired",
+                "The location property is required for this definition.",
+            )
+        })?;
+    if let Some(old) = &existing
+        && !normalize_location(&old.location).eq(&normalize_location(&location))
+    {
+        return Err(ArmError::new(
+            StatusCode::CONFLICT,
+            "InvalidResourceGroupLocation",
+            format!(
+                "Invalid resource group location '{location}'. The Resource group already exists in location '{}'.",
+                old.location
+            ),
+        ));
+    }
+    let now = arm.clock.now();
+    let group = ResourceGroup {
+        subscription_id: s,
+        name: name.to_owned(),
+        location: existing.as_ref().map_or(location, |g| g.location.clone()),
+        tags: put.tags.unwrap_or_default(),
+        managed_by: put.managed_by,
+        created_at: existing.as_ref().map_or(now, |g| g.created_at),
+        updated_at: now,
+    };
+    arm.store
+        .apply(WriteBatch {
+            resource_groups: vec![group.clone()],
+            ..Default::default()
+        })
+        .await?;
+    let status = if existing.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json(status, group_json(&group)))
+}
+
+/// `eastus` and `East US` are the same location.
+fn normalize_location(location: &str) -> String {
+    location
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// Deletes the group, everything in it, and the role assignments at or below it; answers
+/// 200 synchronously (the SDK's poller accepts a final 200 at once).
+async fn delete(
+    arm: &Arm,
+    _authorized: &Authorized<'_>,
+    s: SubscriptionId,
+    name: &str,
+    existing: Option<ResourceGroup>,
+) -> Result<Response, ArmError> {
+    let group = existing.ok_or_else(|| not_found(name))?;
+    let _writes = arm.assignment_writes.lock().await;
+    let deletion = Deletion::ResourceGroup {
+        subscription: s,
+        name: group.name.clone(),
+    };
+    arm.store
+        .apply(WriteBatch {
+            deletions: vec![deletion],
+            ..Default::default()
+        })
+        .await?;
+    let scope = ResourceId::resource_group(s, &group.name);
+    let mut index = arm.write_index();
+    let gone: Vec<RoleAssignmentId> = index
+        .iter()
+        .filter(|a| scope.contains(&a.scope))
+        .map(|a| a.id)
+        .collect();
+    for id in gone {
+        index.remove(id);
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+fn resource_json(r: &Resource) -> Value {
+    let mut value = json!({
+        "id": r.id,
+        "name": r.name,
+        "type": r.resource_type,
+        "location": r.location,
+        "tags": r.tags,
+    });
+    for key in ["identity", "sku", "kind", "managedBy"] {
+        if let Some(v) = r.body.get(key) {
+            value[key] = v.clone();
+        }
+    }
+    value
+}
+
+/// `GET /subscriptions/{s}[/resourcegroups/{g}]/resources`: the resources the caller can read.
+pub(crate) async fn list_resources(
+    arm: &Arm,
+    caller: &Caller,
+    s: SubscriptionId,
+    group: Option<&str>,
+) -> Result<Response, ArmError> {
+    subscription_for(arm, caller, s).await?;
+    if let Some(name) = group {
+        let _authorized = arm.authorize(caller, &ResourceId::resource_group(s, name), READ)?;
+        arm.store
+            .get_resource_group(s, name)
+            .await?
+            .ok_or_else(|| not_found(name))?;
+    }
+    let resources = arm.store.list_resources(s, group, None).await?;
+    let value: Vec<Value> = resources
+        .iter()
+        .filter(|r| arm.can(caller, &r.id, &format!("{}/read", r.resource_type)))
+        .map(resource_json)
+        .collect();
+    Ok(json(StatusCode::OK, json!({ "value": value })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_follow_arms_rules() {
+        assert!(valid_name("my-rg_1.(test)"));
+        assert!(valid_name("grüne-gruppe"));
+        assert!(!valid_name("ends-with-dot."));
+        assert!(!valid_name("has space"));
+        assert!(!valid_name("slash/no"));
+        assert!(!valid_name(""));
+        assert!(!valid_name(&"a".repeat(91)));
+        assert!(valid_name(&"a".repeat(90)));
+    }
+
+    #[test]
+    fn locations_compare_without_case_or_spaces() {
+        assert_eq!(normalize_location("East US"), normalize_location("eastus"));
+    }
+}

@@ -1,0 +1,238 @@
+//! Every ARM request is parsed once into an [`Operation`], named after ARM's own operations,
+//! before anything else happens. Path segments are matched case-insensitively, as ARM does
+//! (`resourcegroups` and `resourceGroups` are the same), and names keep the casing sent.
+
+use axum::http::Method;
+use azlite_types::{ResourceId, SubscriptionId};
+
+/// What an ARM request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Operation {
+    /// `GET /tenants`
+    ListTenants,
+    /// `GET /subscriptions`
+    ListSubscriptions,
+    /// `GET /subscriptions/{s}`
+    GetSubscription(SubscriptionId),
+    /// `GET /subscriptions/{s}/providers`
+    ListProviders(SubscriptionId),
+    /// `GET /subscriptions/{s}/providers/{namespace}`
+    GetProvider(SubscriptionId, String),
+    /// `POST /subscriptions/{s}/providers/{namespace}/register`
+    RegisterProvider(SubscriptionId, String),
+    /// `GET /subscriptions/{s}/resourcegroups`
+    ListResourceGroups(SubscriptionId),
+    /// `GET|PUT|PATCH|DELETE|HEAD /subscriptions/{s}/resourcegroups/{name}`
+    ResourceGroup(SubscriptionId, String),
+    /// `GET /subscriptions/{s}/resources` or `…/resourcegroups/{name}/resources`
+    ListResources(SubscriptionId, Option<String>),
+    /// `GET {scope}/providers/Microsoft.Authorization/roleAssignments`
+    ListRoleAssignments(ResourceId),
+    /// `GET|PUT|DELETE {scope}/providers/Microsoft.Authorization/roleAssignments/{name}`
+    RoleAssignment(ResourceId, String),
+    /// `GET {scope}/providers/Microsoft.Authorization/roleDefinitions`
+    ListRoleDefinitions(ResourceId),
+    /// `GET {scope}/providers/Microsoft.Authorization/roleDefinitions/{id}`
+    RoleDefinition(ResourceId, String),
+    /// `GET {scope}/providers/Microsoft.Authorization/permissions`
+    ListPermissions(ResourceId),
+    /// A well-formed ARM path for a resource type azlite does not serve (yet).
+    UnsupportedType(String),
+    /// Not an ARM path at all.
+    Invalid,
+}
+
+fn is(segment: &str, name: &str) -> bool {
+    segment.eq_ignore_ascii_case(name)
+}
+
+fn decode(segment: &str) -> String {
+    // Path segments are percent-encoded; `+` is a literal plus in a path.
+    let escaped = segment.replace('+', "%2B");
+    form_urlencoded::parse(format!("s={escaped}").as_bytes())
+        .next()
+        .map_or_else(|| segment.to_owned(), |(_, v)| v.into_owned())
+}
+
+/// Parses a request path (without the query string).
+pub(crate) fn parse(path: &str) -> Operation {
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let Some(op) = parse_authorization(&s) {
+        return op;
+    }
+    let sub = |text: &str| text.parse::<SubscriptionId>().ok();
+    match s.as_slice() {
+        [t] if is(t, "tenants") => Operation::ListTenants,
+        [t] if is(t, "subscriptions") => Operation::ListSubscriptions,
+        [t, id] if is(t, "subscriptions") => {
+            sub(id).map_or(Operation::Invalid, Operation::GetSubscription)
+        }
+        [t, id, p] if is(t, "subscriptions") && is(p, "providers") => {
+            sub(id).map_or(Operation::Invalid, Operation::ListProviders)
+        }
+        [t, id, p, ns] if is(t, "subscriptions") && is(p, "providers") => sub(id)
+            .map_or(Operation::Invalid, |id| {
+                Operation::GetProvider(id, (*ns).to_owned())
+            }),
+        [t, id, p, ns, r] if is(t, "subscriptions") && is(p, "providers") && is(r, "register") => {
+            sub(id).map_or(Operation::Invalid, |id| {
+                Operation::RegisterProvider(id, (*ns).to_owned())
+            })
+        }
+        [t, id, g] if is(t, "subscriptions") && is(g, "resourcegroups") => {
+            sub(id).map_or(Operation::Invalid, Operation::ListResourceGroups)
+        }
+        [t, id, g, name] if is(t, "subscriptions") && is(g, "resourcegroups") => sub(id)
+            .map_or(Operation::Invalid, |id| {
+                Operation::ResourceGroup(id, (*name).to_owned())
+            }),
+        [t, id, r] if is(t, "subscriptions") && is(r, "resources") => {
+            sub(id).map_or(Operation::Invalid, |id| Operation::ListResources(id, None))
+        }
+        [t, id, g, name, r]
+            if is(t, "subscriptions") && is(g, "resourcegroups") && is(r, "resources") =>
+        {
+            sub(id).map_or(Operation::Invalid, |id| {
+                Operation::ListResources(id, Some((*name).to_owned()))
+            })
+        }
+        _ => match s.iter().rposition(|seg| is(seg, "providers")) {
+            Some(p) if p + 2 < s.len() => {
+                let types: Vec<&str> = s[p + 2..].iter().step_by(2).copied().collect();
+                Operation::UnsupportedType(format!("{}/{}", s[p + 1], types.join("/")))
+            }
+            _ => Operation::Invalid,
+        },
+    }
+}
+
+/// `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions|permissions}[/{name}]`
+fn parse_authorization(s: &[&str]) -> Option<Operation> {
+    let p = s.iter().rposition(|seg| is(seg, "providers"))?;
+    if !s
+        .get(p + 1)
+        .is_some_and(|ns| is(ns, "Microsoft.Authorization"))
+    {
+        return None;
+    }
+    let scope_text = format!("/{}", s[..p].join("/"));
+    let scope: ResourceId = if p == 0 {
+        ResourceId::root()
+    } else {
+        scope_text.parse().ok()?
+    };
+    let rest = &s[p + 2..];
+    Some(match rest {
+        [t] if is(t, "roleAssignments") => Operation::ListRoleAssignments(scope),
+        [t, name] if is(t, "roleAssignments") => {
+            Operation::RoleAssignment(scope, (*name).to_owned())
+        }
+        [t] if is(t, "roleDefinitions") => Operation::ListRoleDefinitions(scope),
+        [t, id] if is(t, "roleDefinitions") => Operation::RoleDefinition(scope, (*id).to_owned()),
+        [t] if is(t, "permissions") => Operation::ListPermissions(scope),
+        _ => Operation::UnsupportedType(format!(
+            "Microsoft.Authorization/{}",
+            rest.first().unwrap_or(&"")
+        )),
+    })
+}
+
+/// The methods ARM allows for an operation; anything else is 405.
+pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
+    use Operation as O;
+    match operation {
+        O::ResourceGroup(..) => [
+            Method::GET,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::HEAD,
+        ]
+        .contains(method),
+        O::RoleAssignment(..) => [Method::GET, Method::PUT, Method::DELETE].contains(method),
+        O::RegisterProvider(..) => method == Method::POST,
+        O::UnsupportedType(_) | O::Invalid => true,
+        _ => method == Method::GET,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUB: &str = "00000000-0000-0000-0000-000000000001";
+
+    #[test]
+    fn paths_parse_case_insensitively_and_keep_names() {
+        let sub: SubscriptionId = SUB.parse().unwrap();
+        assert_eq!(
+            parse(&format!("/subscriptions/{SUB}/resourcegroups/MyRG")),
+            Operation::ResourceGroup(sub, "MyRG".into())
+        );
+        assert_eq!(
+            parse(&format!("/SUBSCRIPTIONS/{SUB}/resourceGroups/MyRG")),
+            Operation::ResourceGroup(sub, "MyRG".into())
+        );
+        assert_eq!(
+            parse(&format!("/subscriptions/{SUB}/resourceGroups")),
+            Operation::ListResourceGroups(sub)
+        );
+        assert_eq!(parse("/subscriptions"), Operation::ListSubscriptions);
+        assert_eq!(parse("/subscriptions/not-a-guid"), Operation::Invalid);
+        assert_eq!(
+            parse(&format!("/subscriptions/{SUB}/resourcegroups/my%20rg")),
+            Operation::ResourceGroup(sub, "my rg".into())
+        );
+    }
+
+    #[test]
+    fn authorization_extension_paths_take_any_scope() {
+        let group: ResourceId = format!("/subscriptions/{SUB}/resourceGroups/rg")
+            .parse()
+            .unwrap();
+        let op = parse(&format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/abc"
+        ));
+        assert_eq!(op, Operation::RoleAssignment(group.clone(), "abc".into()));
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourcegroups/rg/providers/microsoft.authorization/roleassignments"
+            )),
+            Operation::ListRoleAssignments(group)
+        );
+        assert_eq!(
+            parse(
+                "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+            ),
+            Operation::RoleDefinition(
+                ResourceId::root(),
+                "acdd72a7-3385-48ef-bd42-f606fba81ae7".into()
+            )
+        );
+        let vm = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+        );
+        assert_eq!(
+            parse(&format!(
+                "{vm}/providers/Microsoft.Authorization/roleAssignments"
+            )),
+            Operation::ListRoleAssignments(vm.parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn other_provider_paths_are_unsupported_types() {
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+            )),
+            Operation::UnsupportedType("Microsoft.Compute/virtualMachines".into())
+        );
+        assert_eq!(parse("/nonsense"), Operation::Invalid);
+    }
+}

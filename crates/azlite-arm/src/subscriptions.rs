@@ -1,0 +1,289 @@
+//! Tenants, subscriptions, the provider catalogue and `/metadata/endpoints`.
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use azlite_store::Subscription;
+use azlite_types::{ResourceId, SubscriptionId};
+use serde_json::{Value, json};
+
+use crate::wire::json;
+use crate::{Arm, ArmConfig, ArmError, Caller};
+
+const SUBSCRIPTION_READ: &str = "Microsoft.Resources/subscriptions/read";
+
+/// The subscription `id`, which must exist and trust the caller's tenant.
+pub(crate) async fn subscription_for(
+    arm: &Arm,
+    caller: &Caller,
+    id: SubscriptionId,
+) -> Result<Subscription, ArmError> {
+    let subscription = arm.store.get_subscription(id).await?.ok_or_else(|| {
+        ArmError::not_found(
+            "SubscriptionNotFound",
+            format!("The subscription '{id}' could not be found."),
+        )
+    })?;
+    if subscription.tenant_id != caller.tenant_id {
+        return Err(ArmError::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationTokenTenant",
+            format!(
+                "The access token is from the wrong issuer 'https://sts.windows.net/{}/'. It must match the tenant 'https://sts.windows.net/{}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/{}' to get the token.",
+                caller.tenant_id, subscription.tenant_id, subscription.tenant_id
+            ),
+        ));
+    }
+    Ok(subscription)
+}
+
+fn subscription_json(s: &Subscription) -> Value {
+    json!({
+        "id": format!("/subscriptions/{}", s.id),
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": s.id,
+        "tenantId": s.tenant_id,
+        "displayName": s.display_name,
+        "state": s.state,
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off",
+        },
+    })
+}
+
+/// `GET /tenants`: the caller's tenant.
+pub(crate) async fn list_tenants(arm: &Arm, caller: &Caller) -> Result<Response, ArmError> {
+    let value: Vec<Value> = arm
+        .store
+        .get_tenant(caller.tenant_id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            json!({
+                "id": format!("/tenants/{}", t.id),
+                "tenantId": t.id,
+                "tenantCategory": "Home",
+                "displayName": t.display_name,
+                "defaultDomain": t.default_domain,
+                "domains": [t.default_domain],
+                "countryCode": "US",
+                "tenantType": "AAD",
+            })
+        })
+        .collect();
+    Ok(json(StatusCode::OK, json!({ "value": value })))
+}
+
+/// `GET /subscriptions`: the subscriptions of the caller's tenant it can read.
+pub(crate) async fn list_subscriptions(arm: &Arm, caller: &Caller) -> Result<Response, ArmError> {
+    let value: Vec<Value> = arm
+        .store
+        .list_subscriptions()
+        .await?
+        .iter()
+        .filter(|s| s.tenant_id == caller.tenant_id)
+        .filter(|s| arm.can(caller, &ResourceId::subscription(s.id), SUBSCRIPTION_READ))
+        .map(subscription_json)
+        .collect();
+    Ok(json(StatusCode::OK, json!({ "value": value })))
+}
+
+/// `GET /subscriptions/{s}`.
+pub(crate) async fn get_subscription(
+    arm: &Arm,
+    caller: &Caller,
+    id: SubscriptionId,
+) -> Result<Response, ArmError> {
+    let _authorized = arm.authorize(caller, &ResourceId::subscription(id), SUBSCRIPTION_READ)?;
+    let subscription = subscription_for(arm, caller, id).await?;
+    Ok(json(StatusCode::OK, subscription_json(&subscription)))
+}
+
+/// The resource types azlite serves or will serve, per namespace (newest api-version first,
+/// as ARM lists them; the az CLI picks the first non-preview one).
+/// A resource type and its api-versions, newest first.
+type ResourceType = (&'static str, &'static [&'static str]);
+
+const PROVIDERS: &[(&str, &[ResourceType])] = &[
+    (
+        "Microsoft.Resources",
+        &[
+            (
+                "resourceGroups",
+                &[
+                    "2024-11-01",
+                    "2022-09-01",
+                    "2021-04-01",
+                    "2019-10-01",
+                    "2016-09-01",
+                ],
+            ),
+            ("subscriptions", &["2022-12-01", "2020-01-01", "2016-06-01"]),
+            ("tenants", &["2022-12-01", "2020-01-01"]),
+        ],
+    ),
+    (
+        "Microsoft.Authorization",
+        &[
+            (
+                "roleAssignments",
+                &[
+                    "2022-04-01",
+                    "2020-04-01-preview",
+                    "2018-09-01-preview",
+                    "2015-07-01",
+                ],
+            ),
+            (
+                "roleDefinitions",
+                &["2022-04-01", "2018-01-01-preview", "2015-07-01"],
+            ),
+            ("permissions", &["2022-04-01", "2015-07-01"]),
+        ],
+    ),
+    (
+        "Microsoft.ManagedIdentity",
+        &[(
+            "userAssignedIdentities",
+            &[
+                "2024-11-30",
+                "2023-01-31",
+                "2018-11-30",
+                "2015-08-31-preview",
+            ],
+        )],
+    ),
+    (
+        "Microsoft.Compute",
+        &[(
+            "virtualMachines",
+            &[
+                "2024-11-01",
+                "2024-07-01",
+                "2023-09-01",
+                "2018-06-01",
+                "2017-12-01",
+            ],
+        )],
+    ),
+    (
+        "Microsoft.Storage",
+        &[(
+            "storageAccounts",
+            &["2023-05-01", "2023-01-01", "2021-09-01", "2019-06-01"],
+        )],
+    ),
+    (
+        "Microsoft.KeyVault",
+        &[(
+            "vaults",
+            &["2023-07-01", "2022-07-01", "2019-09-01", "2018-02-14"],
+        )],
+    ),
+    ("Microsoft.DataLakeStore", &[("accounts", &["2016-11-01"])]),
+];
+
+fn provider_json(
+    subscription: SubscriptionId,
+    namespace: &str,
+    types: &[(&str, &[&str])],
+) -> Value {
+    json!({
+        "id": format!("/subscriptions/{subscription}/providers/{namespace}"),
+        "namespace": namespace,
+        "registrationState": "Registered",
+        "registrationPolicy": "RegistrationRequired",
+        "resourceTypes": types.iter().map(|(t, versions)| json!({
+            "resourceType": t,
+            "locations": [],
+            "apiVersions": versions,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /subscriptions/{s}/providers`.
+pub(crate) async fn list_providers(
+    arm: &Arm,
+    caller: &Caller,
+    id: SubscriptionId,
+) -> Result<Response, ArmError> {
+    let _authorized = arm.authorize(caller, &ResourceId::subscription(id), SUBSCRIPTION_READ)?;
+    subscription_for(arm, caller, id).await?;
+    let value: Vec<Value> = PROVIDERS
+        .iter()
+        .map(|(ns, types)| provider_json(id, ns, types))
+        .collect();
+    Ok(json(StatusCode::OK, json!({ "value": value })))
+}
+
+/// `GET /subscriptions/{s}/providers/{ns}` (and `POST …/register`, which has nothing to do:
+/// every provider is registered).
+pub(crate) async fn get_provider(
+    arm: &Arm,
+    caller: &Caller,
+    id: SubscriptionId,
+    namespace: &str,
+) -> Result<Response, ArmError> {
+    let _authorized = arm.authorize(caller, &ResourceId::subscription(id), SUBSCRIPTION_READ)?;
+    subscription_for(arm, caller, id).await?;
+    let Some((name, types)) = PROVIDERS
+        .iter()
+        .find(|(ns, _)| ns.eq_ignore_ascii_case(namespace))
+    else {
+        return Err(ArmError::not_found(
+            "InvalidResourceNamespace",
+            format!("The resource namespace '{namespace}' is invalid."),
+        ));
+    };
+    Ok(json(StatusCode::OK, provider_json(id, name, types)))
+}
+
+/// `GET /metadata/endpoints`: what `az cloud register --endpoint-resource-manager` reads.
+/// Endpoint URLs use the host the client called when it is not one of Azure's names, so a
+/// cloud registered at `https://127.0.0.1:8443` stays there.
+pub(crate) fn metadata_endpoints(config: &ArmConfig, headers: &HeaderMap) -> Response {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let by_ip = host.is_empty()
+        || !host
+            .split(':')
+            .next()
+            .is_some_and(|h| h.eq_ignore_ascii_case(&config.management_host));
+    let (arm, login, graph) = if by_ip {
+        let base = format!("https://{host}/");
+        (base.clone(), base.clone(), base)
+    } else {
+        (
+            format!("https://{}/", config.management_host),
+            format!("https://{}/", config.login_host),
+            format!("https://{}/", config.graph_host),
+        )
+    };
+    json(
+        StatusCode::OK,
+        json!({
+            "name": "azlite",
+            "portal": "https://portal.azure.com",
+            "resourceManager": arm,
+            "authentication": {
+                "loginEndpoint": login,
+                "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
+                "tenant": "common",
+                "identityProvider": "AAD",
+            },
+            "graph": "https://graph.windows.net/",
+            "graphAudience": "https://graph.windows.net/",
+            "microsoftGraphResourceId": graph,
+            "activeDirectoryDataLake": "https://datalake.azure.net/",
+            "suffixes": {
+                "storage": config.storage_suffix,
+                "keyVaultDns": config.vault_suffix,
+                "azureDataLakeStoreFileSystem": config.datalake_suffix,
+            },
+        }),
+    )
+}

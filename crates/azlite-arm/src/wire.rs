@@ -1,0 +1,122 @@
+//! Small pieces of ARM's wire format: the query string, JSON bodies, timestamps.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use azlite_types::UnixTime;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::ArmError;
+
+/// The query parameters ARM looks at.
+#[derive(Debug, Default)]
+pub(crate) struct Query {
+    api_version: Option<String>,
+    /// `$filter`, if any.
+    pub(crate) filter: Option<String>,
+}
+
+impl Query {
+    pub(crate) fn parse(query: Option<&str>) -> Self {
+        let mut out = Self::default();
+        for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match key.as_ref() {
+                k if k.eq_ignore_ascii_case("api-version") => {
+                    out.api_version = Some(value.into_owned())
+                }
+                "$filter" => out.filter = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    pub(crate) fn api_version(&self) -> Option<&str> {
+        self.api_version.as_deref()
+    }
+
+    /// Any well-formed `YYYY-MM-DD[-suffix]` version is accepted: clients send many
+    /// (reference §1.3), and azlite serves one behaviour for all.
+    pub(crate) fn require_api_version(&self) -> Result<(), ArmError> {
+        let Some(version) = self.api_version.as_deref() else {
+            return Err(ArmError::bad_request(
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            ));
+        };
+        let (date, suffix) = version.split_at(version.len().min(10));
+        let date_ok = date.len() == 10
+            && date.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        let suffix_ok = suffix.is_empty()
+            || ["-preview", "-alpha", "-beta", "-rc", "-privatepreview"]
+                .iter()
+                .any(|s| suffix.eq_ignore_ascii_case(s));
+        if date_ok && suffix_ok {
+            Ok(())
+        } else {
+            Err(ArmError::bad_request(
+                "InvalidApiVersionParameter",
+                format!(
+                    "The api-version '{version}' is invalid. The supported versions are any date-style version, such as '2022-09-01'."
+                ),
+            ))
+        }
+    }
+}
+
+/// Parses a JSON request body into `T`, with ARM's error for bad content.
+pub(crate) fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ArmError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ArmError::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
+}
+
+/// A JSON answer with a status.
+pub(crate) fn json(status: StatusCode, value: serde_json::Value) -> Response {
+    (status, Json(value)).into_response()
+}
+
+/// `2024-01-01T00:00:00Z`.
+pub(crate) fn timestamp(t: UnixTime) -> String {
+    OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions_must_be_dates() {
+        let check = |q: &str| {
+            Query::parse(Some(q))
+                .require_api_version()
+                .map_err(|e| e.code)
+        };
+        assert_eq!(check("api-version=2016-09-01"), Ok(()));
+        assert_eq!(check("api-version=2025-05-31-preview"), Ok(()));
+        assert_eq!(check("API-VERSION=2016-09-01"), Ok(()));
+        assert_eq!(check(""), Err("MissingApiVersionParameter"));
+        assert_eq!(
+            check("api-version=latest"),
+            Err("InvalidApiVersionParameter")
+        );
+        assert_eq!(
+            check("api-version=2016-9-01"),
+            Err("InvalidApiVersionParameter")
+        );
+    }
+}
