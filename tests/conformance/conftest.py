@@ -22,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -34,6 +35,8 @@ from jwt_helpers import new_session
 
 REPO = Path(__file__).resolve().parents[2]
 ARM_SCOPE = "https://management.azure.com/.default"
+# The api-version of raw ARM calls (any date-style version is accepted; the SDKs send their own).
+ARM_API_VERSION = "2022-09-01"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 
@@ -147,6 +150,10 @@ class Azlite:
     def authority(self) -> str:
         return self.info["authority"]
 
+    @property
+    def subscription_id(self) -> str:
+        return self.info["subscriptionId"]
+
     # -- helpers -----------------------------------------------------------------------
     def url(self, path: str) -> str:
         return self.https + (path if path.startswith("/") else "/" + path)
@@ -204,6 +211,46 @@ class Azlite:
         response = self.admin("POST", "applications", body)
         assert response.status_code == 201, response.text
         return response.json()
+
+    # -- ARM ---------------------------------------------------------------------------
+    def arm(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        token: str | None = None,
+        api_version: str | None = ARM_API_VERSION,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Call ARM by path on the listener's IP host, as is. The owner's token unless
+        `token` is given (`token=""` sends no Authorization header); `api_version=None`
+        leaves the parameter out."""
+        all_headers = {} if token == "" else {"Authorization": f"Bearer {token or self.owner_token()}"}
+        all_headers.update(headers or {})
+        query = dict(params or {})
+        if api_version is not None:
+            query["api-version"] = api_version
+        return self.session.request(method, self.url(path), json=json, params=query, headers=all_headers)
+
+    def credential(self, client_id: str | None = None, secret: str | None = None) -> Any:
+        """An azure-identity ClientSecretCredential against azlite's authority (the owner's
+        unless another app is given); instance discovery off, azlite's CA trusted."""
+        from azure.identity import ClientSecretCredential
+
+        return ClientSecretCredential(
+            self.tenant,
+            client_id or self.client_id,
+            secret or self.client_secret,
+            authority=self.https,
+            disable_instance_discovery=True,
+            connection_verify=self.ca,
+        )
+
+    def mgmt_options(self) -> dict[str, Any]:
+        """Keyword arguments every azure-mgmt-* client gets: ARM by path on the IP host,
+        ARM's scope, azlite's CA."""
+        return {"base_url": self.https, "credential_scopes": [ARM_SCOPE], "connection_verify": self.ca}
 
     def jwks(self, version: int = 1) -> dict[str, Any]:
         path = f"/{self.tenant}/.well-known/openid-configuration" if version == 1 else f"/{self.tenant}/v2.0/.well-known/openid-configuration"
@@ -343,6 +390,81 @@ def azlite_factory(_azlite_root: Path) -> Iterator[AzliteFactory]:
         yield factory
     finally:
         factory.stop_all()
+
+
+@dataclass
+class Principal:
+    """A service principal made for one test, with its own credential and ARM clients."""
+
+    azlite: Azlite = field(repr=False)
+    display_name: str
+    app_id: str
+    object_id: str
+    secret: str = field(repr=False)
+
+    def credential(self) -> Any:
+        return self.azlite.credential(self.app_id, self.secret)
+
+    def token(self) -> str:
+        return self.azlite.client_credentials(self.app_id, self.secret)
+
+    def resource_client(self, credential: Any = None) -> Any:
+        return resource_client(self.azlite, credential or self.credential())
+
+    def authorization_client(self, credential: Any = None) -> Any:
+        return authorization_client(self.azlite, credential or self.credential())
+
+
+def resource_client(azlite: Azlite, credential: Any = None) -> Any:
+    """azure-mgmt-resource's ResourceManagementClient (the owner's unless a credential is given)."""
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    return ResourceManagementClient(credential or azlite.credential(), azlite.subscription_id, **azlite.mgmt_options())
+
+
+def subscription_client(azlite: Azlite, credential: Any = None) -> Any:
+    """azure-mgmt-resource-subscriptions' SubscriptionClient (split out of azure-mgmt-resource in 25.0.0)."""
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+    return SubscriptionClient(credential or azlite.credential(), **azlite.mgmt_options())
+
+
+def authorization_client(azlite: Azlite, credential: Any = None) -> Any:
+    """azure-mgmt-authorization's AuthorizationManagementClient (api-version 2022-04-01 for assignments)."""
+    from azure.mgmt.authorization import AuthorizationManagementClient
+
+    return AuthorizationManagementClient(credential or azlite.credential(), azlite.subscription_id, **azlite.mgmt_options())
+
+
+@pytest.fixture
+def new_principal(azlite: Azlite) -> Callable[[str], Principal]:
+    """Make a service principal with a secret (through the admin route)."""
+
+    def make(name: str = "arm-principal") -> Principal:
+        app = azlite.create_app(displayName=name, password=True)
+        return Principal(azlite, name, app["appId"], app["servicePrincipalObjectId"], app["password"])
+
+    return make
+
+
+@pytest.fixture
+def resource_groups(azlite: Azlite) -> Iterator[Callable[..., str]]:
+    """Name (and, unless `create=False`, create with the owner's token) a resource group
+    unique to the test; every group named here is deleted at the end, whatever the test did."""
+    names: list[str] = []
+
+    def make(prefix: str = "rg", create: bool = True, location: str = "eastus", name: str | None = None) -> str:
+        name = name or f"{prefix}-{uuid.uuid4().hex[:8]}"
+        names.append(name)
+        if create:
+            response = azlite.arm("PUT", f"/subscriptions/{azlite.subscription_id}/resourcegroups/{name}", {"location": location})
+            assert response.status_code == 201, response.text
+        return name
+
+    yield make
+    for name in names:
+        response = azlite.arm("DELETE", f"/subscriptions/{azlite.subscription_id}/resourcegroups/{name}")
+        assert response.status_code in (200, 404), response.text
 
 
 @pytest.fixture

@@ -208,9 +208,11 @@ async fn create(
             format!("The principal ID '{}' is not valid.", p.principal_id),
         )
     })?;
-    let known = arm.store.get_service_principal(principal).await?.is_some()
-        || arm.store.get_user(principal).await?.is_some();
-    if !known {
+    let directory_type = if arm.store.get_service_principal(principal).await?.is_some() {
+        "ServicePrincipal"
+    } else if arm.store.get_user(principal).await?.is_some() {
+        "User"
+    } else {
         return Err(ArmError::bad_request(
             "PrincipalNotFound",
             format!(
@@ -219,7 +221,21 @@ async fn create(
                 caller.tenant_id
             ),
         ));
-    }
+    };
+    // The directory knows what the principal is; a request that says otherwise is refused.
+    let principal_type = match p.principal_type.as_deref() {
+        None => directory_type.to_owned(),
+        Some(given) if given.eq_ignore_ascii_case(directory_type) => directory_type.to_owned(),
+        Some(given) => {
+            return Err(ArmError::bad_request(
+                "UnmatchedPrincipalType",
+                format!(
+                    "The PrincipalId '{}' has type '{directory_type}' , which is different from specified PrincipalType '{given}'.",
+                    principal.as_uuid().simple()
+                ),
+            ));
+        }
+    };
     check_scope_exists(arm, caller, scope).await?;
 
     let _writes = arm.assignment_writes.lock().await;
@@ -252,7 +268,7 @@ async fn create(
         id,
         scope: scope.clone(),
         principal_id: principal,
-        principal_type: p.principal_type.unwrap_or_else(|| "User".to_owned()),
+        principal_type,
         role_definition_id: *definition.as_uuid(),
         description: p.description,
         created_at: now,
