@@ -5,7 +5,7 @@ use std::path::Path;
 use clap::Subcommand;
 use serde_json::json;
 
-use crate::admin_client::AdminClient;
+use crate::client::Client;
 
 /// Clock commands.
 #[derive(Debug, Subcommand)]
@@ -20,16 +20,13 @@ pub(crate) enum ClockCommand {
 }
 
 pub(crate) async fn run(data_dir: &Path, command: ClockCommand) -> anyhow::Result<()> {
-    let client = AdminClient::connect(data_dir).await?;
+    let client = Client::connect(data_dir).await?;
     let answer = match command {
-        ClockCommand::Show => client.call(reqwest::Method::GET, "clock", None).await?,
+        ClockCommand::Show => client.admin(reqwest::Method::GET, "clock", None).await?,
         ClockCommand::Advance { seconds } => {
+            let body = json!({ "advanceSeconds": seconds });
             client
-                .call(
-                    reqwest::Method::POST,
-                    "clock",
-                    Some(json!({ "advanceSeconds": seconds })),
-                )
+                .admin(reqwest::Method::POST, "clock", Some(&body))
                 .await?
         }
     };

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clap::Subcommand;
 
-use crate::admin_client::AdminClient;
+use crate::client::Client;
 
 /// Signing-key commands.
 #[derive(Debug, Subcommand)]
@@ -14,11 +14,11 @@ pub(crate) enum KeysCommand {
 }
 
 pub(crate) async fn run(data_dir: &Path, command: KeysCommand) -> anyhow::Result<()> {
-    let client = AdminClient::connect(data_dir).await?;
+    let client = Client::connect(data_dir).await?;
     match command {
         KeysCommand::Rotate => {
             let answer = client
-                .call(reqwest::Method::POST, "keys/rotate", None)
+                .admin(reqwest::Method::POST, "keys/rotate", None)
                 .await?;
             println!("{}", serde_json::to_string_pretty(&answer)?);
         }

@@ -4,11 +4,15 @@
 //! running azlite talk to it over HTTPS like any other client, with the owner credentials
 //! from `connection.json`.
 
-mod admin_client;
 mod ca;
+mod client;
 mod clock;
+mod group;
+mod identity;
 mod keys;
+mod role;
 mod up;
+mod vm;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +48,26 @@ enum Command {
         #[command(subcommand)]
         command: clock::ClockCommand,
     },
+    /// Resource groups (as `az group`).
+    Group {
+        #[command(subcommand)]
+        command: group::GroupCommand,
+    },
+    /// Role assignments and definitions (as `az role`).
+    Role {
+        #[command(subcommand)]
+        command: role::RoleCommand,
+    },
+    /// User-assigned managed identities (as `az identity`).
+    Identity {
+        #[command(subcommand)]
+        command: identity::IdentityCommand,
+    },
+    /// Virtual machines and their managed identities (as `az vm`).
+    Vm {
+        #[command(subcommand)]
+        command: vm::VmCommand,
+    },
 }
 
 impl Cli {
@@ -71,6 +95,10 @@ fn main() -> ExitCode {
                 Command::Ca => ca::run(&data_dir),
                 Command::Keys { command } => keys::run(&data_dir, command).await,
                 Command::Clock { command } => clock::run(&data_dir, command).await,
+                Command::Group { command } => group::run(&data_dir, command).await,
+                Command::Role { command } => role::run(&data_dir, command).await,
+                Command::Identity { command } => identity::run(&data_dir, command).await,
+                Command::Vm { command } => vm::run(&data_dir, command).await,
             }
         })
     });

@@ -1,0 +1,78 @@
+"""The az-style CLI (`azlite group|role|identity|vm …`) against a running azlite: an HTTPS
+client of ARM like any other, authenticated as the owner from connection.json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+from conftest import azlite_bin
+
+
+def cli(azlite, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [str(azlite_bin()), "--data-dir", str(azlite.data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if check:
+        assert result.returncode == 0, f"{args}: {result.stderr}"
+    return result
+
+
+def test_group_lifecycle_through_the_cli(azlite):
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    created = json.loads(cli(azlite, "group", "create", "-n", name, "-l", "westeurope", "--tags", "env=dev").stdout)
+    assert created["name"] == name
+    assert created["location"] == "westeurope"
+    assert created["tags"] == {"env": "dev"}
+    assert created["properties"]["provisioningState"] == "Succeeded"
+    shown = json.loads(cli(azlite, "group", "show", "-n", name.upper()).stdout)
+    assert shown["name"] == name, "ARM keeps the casing of creation"
+    listed = json.loads(cli(azlite, "group", "list").stdout)
+    assert name in [g["name"] for g in listed]
+    cli(azlite, "group", "delete", "-n", name, "--yes")
+    missing = cli(azlite, "group", "show", "-n", name, check=False)
+    assert missing.returncode != 0
+    assert "ResourceGroupNotFound" in missing.stderr
+
+
+def test_role_assignments_through_the_cli(azlite):
+    name = f"cli-role-{uuid.uuid4().hex[:8]}"
+    cli(azlite, "group", "create", "-n", name, "-l", "eastus")
+    app = azlite.admin("POST", "applications", json={"displayName": name, "password": True}).json()
+    scope = f"/subscriptions/{azlite.info['subscriptionId']}/resourceGroups/{name}"
+    created = json.loads(
+        cli(azlite, "role", "assignment", "create", "--assignee-object-id", app["servicePrincipalObjectId"],
+            "--role", "Reader", "--scope", scope).stdout
+    )
+    assert created["principalId"] == app["servicePrincipalObjectId"]
+    assert created["principalType"] == "ServicePrincipal"
+    assert created["roleDefinitionId"].endswith("acdd72a7-3385-48ef-bd42-f606fba81ae7")
+    listed = json.loads(
+        cli(azlite, "role", "assignment", "list", "--assignee-object-id", app["servicePrincipalObjectId"], "--scope", scope).stdout
+    )
+    assert [a["id"] for a in listed] == [created["id"]]
+    again = cli(azlite, "role", "assignment", "create", "--assignee-object-id", app["servicePrincipalObjectId"],
+                "--role", "Reader", "--scope", scope, check=False)
+    assert again.returncode != 0 and "RoleAssignmentExists" in again.stderr
+    cli(azlite, "role", "assignment", "delete", "--assignee-object-id", app["servicePrincipalObjectId"],
+        "--role", "Reader", "--scope", scope)
+    assert json.loads(cli(azlite, "role", "assignment", "list", "--assignee-object-id",
+                          app["servicePrincipalObjectId"], "--scope", scope).stdout) == []
+    readers = json.loads(cli(azlite, "role", "definition", "list", "--name", "Reader").stdout)
+    assert [r["roleName"] for r in readers] == ["Reader"]
+
+
+def test_bad_input_gets_a_clear_message_and_a_non_zero_exit(azlite):
+    unknown_role = cli(azlite, "role", "assignment", "create", "--assignee-object-id", str(uuid.uuid4()),
+                       "--role", "No Such Role", check=False)
+    assert unknown_role.returncode != 0
+    assert "Role 'No Such Role' doesn't exist." in unknown_role.stderr
+    missing_flag = cli(azlite, "group", "create", "-n", "x", check=False)
+    assert missing_flag.returncode != 0
+    assert "--location" in missing_flag.stderr
+    bad_tag = cli(azlite, "group", "create", "-n", "x", "-l", "eastus", "--tags", "=v", check=False)
+    assert bad_tag.returncode != 0 and "tag needs a name" in bad_tag.stderr
