@@ -185,3 +185,15 @@ pub(crate) fn flatten(resource: &Value) -> Value {
     }
     out
 }
+
+/// A list answer's `value`, each item [`flatten`]ed.
+pub(crate) fn flatten_list(list: &Value) -> Value {
+    Value::Array(
+        list["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(flatten)
+            .collect(),
+    )
+}

@@ -4,9 +4,9 @@ use std::path::Path;
 
 use clap::Subcommand;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::client::{Client, flatten, print_json};
+use crate::client::{Client, flatten, flatten_list, print_json};
 use crate::group::parse_tags;
 
 /// User-assigned identity commands.
@@ -113,13 +113,7 @@ pub(crate) async fn run(data_dir: &Path, command: IdentityCommand) -> anyhow::Re
                     None,
                 )
                 .await?;
-            let flat: Vec<Value> = list["value"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(flatten)
-                .collect();
-            print_json(&Value::Array(flat))
+            print_json(&flatten_list(&list))
         }
         IdentityCommand::Delete {
             resource_group,

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use clap::Subcommand;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::client::{Client, flatten, print_json};
+use crate::client::{Client, flatten, flatten_list, print_json};
 
 /// Role commands.
 #[derive(Debug, Subcommand)]
@@ -133,13 +133,7 @@ pub(crate) async fn run(data_dir: &Path, command: RoleCommand) -> anyhow::Result
                     None,
                 )
                 .await?;
-            let flat: Vec<Value> = list["value"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(flatten)
-                .collect();
-            print_json(&Value::Array(flat))
+            print_json(&flatten_list(&list))
         }
         RoleCommand::Assignment { command } => assignment(&client, command).await,
     }
@@ -186,13 +180,7 @@ async fn assignment(client: &Client, command: AssignmentCommand) -> anyhow::Resu
                     None,
                 )
                 .await?;
-            let flat: Vec<Value> = list["value"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(flatten)
-                .collect();
-            print_json(&Value::Array(flat))
+            print_json(&flatten_list(&list))
         }
         AssignmentCommand::Delete {
             ids,
