@@ -517,3 +517,15 @@ def msal_app(azlite: Azlite) -> Iterator[Callable[..., Any]]:
     yield build
     for http in sessions:
         http.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Managed identities (test_arm_identity.py)
+# ---------------------------------------------------------------------------------------
+
+
+def msi_client(azlite: Azlite, credential: Any = None) -> Any:
+    """azure-mgmt-msi's ManagedServiceIdentityClient (api-version 2024-11-30 by default)."""
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+
+    return ManagedServiceIdentityClient(credential or azlite.credential(), azlite.subscription_id, **azlite.mgmt_options())

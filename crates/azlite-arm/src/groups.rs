@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use azlite_authz::{Authorized, RoleAssignmentId};
+use azlite_authz::Authorized;
 use azlite_store::{Deletion, Resource, ResourceGroup, WriteBatch};
 use azlite_types::{ResourceId, SubscriptionId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::resources::owned_principals;
 use crate::subscriptions::subscription_for;
 use crate::wire::{body, json};
 use crate::{Arm, ArmError, Caller};
@@ -51,7 +52,8 @@ fn group_json(g: &ResourceGroup) -> Value {
     value
 }
 
-fn not_found(name: &str) -> ArmError {
+/// 404 `ResourceGroupNotFound`.
+pub(crate) fn not_found(name: &str) -> ArmError {
     ArmError::not_found(
         "ResourceGroupNotFound",
         format!("Resource group '{name}' could not be found."),
@@ -204,7 +206,7 @@ async fn put(
 }
 
 /// `eastus` and `East US` are the same location.
-fn normalize_location(location: &str) -> String {
+pub(crate) fn normalize_location(location: &str) -> String {
     location
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -212,8 +214,10 @@ fn normalize_location(location: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Deletes the group, everything in it, and the role assignments at or below it; answers
-/// 200 synchronously (the SDK's poller accepts a final 200 at once).
+/// Deletes the group, everything in it, the service principals of the managed identities
+/// in it (user-assigned identities and system-assigned ones) and the role assignments at or
+/// below it, in one batch; answers 200 synchronously (the SDK's poller accepts a final 200
+/// at once).
 async fn delete(
     arm: &Arm,
     _authorized: &Authorized<'_>,
@@ -222,27 +226,26 @@ async fn delete(
     existing: Option<ResourceGroup>,
 ) -> Result<Response, ArmError> {
     let group = existing.ok_or_else(|| not_found(name))?;
+    let _resources = arm.resource_writes.lock().await;
     let _writes = arm.assignment_writes.lock().await;
-    let deletion = Deletion::ResourceGroup {
+    let mut deletions = vec![Deletion::ResourceGroup {
         subscription: s,
         name: group.name.clone(),
-    };
+    }];
+    for resource in arm.store.list_resources(s, Some(&group.name), None).await? {
+        deletions.extend(
+            owned_principals(&resource)?
+                .into_iter()
+                .map(Deletion::ServicePrincipal),
+        );
+    }
     arm.store
         .apply(WriteBatch {
-            deletions: vec![deletion],
+            deletions,
             ..Default::default()
         })
         .await?;
-    let scope = ResourceId::resource_group(s, &group.name);
-    let mut index = arm.write_index();
-    let gone: Vec<RoleAssignmentId> = index
-        .iter()
-        .filter(|a| scope.contains(&a.scope))
-        .map(|a| a.id)
-        .collect();
-    for id in gone {
-        index.remove(id);
-    }
+    arm.forget_assignments_at_or_below(&ResourceId::resource_group(s, &group.name));
     Ok(StatusCode::OK.into_response())
 }
 

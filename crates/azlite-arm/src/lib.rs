@@ -1,5 +1,6 @@
 //! Azure Resource Manager: subscriptions, resource groups, providers, role definitions and
-//! role assignments, with role-based access control enforced on every call.
+//! role assignments, user-assigned managed identities and virtual machines with their
+//! `identity` block, with role-based access control enforced on every call.
 //!
 //! A request goes: parse into an [`operation::Operation`] → authenticate the bearer token
 //! ([`auth`]) → check `api-version` → authorize the caller for the operation's action at
@@ -15,10 +16,14 @@ pub mod auth;
 mod caller;
 mod error;
 mod groups;
+mod identities;
+mod identity_block;
 mod operation;
+mod resources;
 mod role_assignments;
 mod role_definitions;
 mod subscriptions;
+mod vms;
 mod wire;
 
 use std::sync::{Arc, RwLock};
@@ -69,6 +74,10 @@ pub struct Arm {
     /// Serializes role-assignment writes, so the uniqueness check and the write see the
     /// same index.
     assignment_writes: tokio::sync::Mutex<()>,
+    /// Serializes the read-modify-write of resources that own service principals
+    /// (identities, VMs, groups), so two racing creations cannot each make a principal for
+    /// one resource. Taken before `assignment_writes` when both are needed.
+    resource_writes: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Arm {
@@ -118,6 +127,7 @@ impl Arm {
             config,
             index: RwLock::new(index),
             assignment_writes: tokio::sync::Mutex::new(()),
+            resource_writes: tokio::sync::Mutex::new(()),
         };
         for (principal, subscription) in owners {
             arm.ensure_owner(*principal, *subscription).await?;
@@ -191,6 +201,20 @@ impl Arm {
                 action.as_str(),
                 scope.as_str(),
             )),
+        }
+    }
+
+    /// Drops from the index the role assignments at or below `scope`, which the store
+    /// deleted with it. Call holding `assignment_writes`, after the store committed.
+    fn forget_assignments_at_or_below(&self, scope: &ResourceId) {
+        let mut index = self.write_index();
+        let gone: Vec<RoleAssignmentId> = index
+            .iter()
+            .filter(|a| scope.contains(&a.scope))
+            .map(|a| a.id)
+            .collect();
+        for id in gone {
+            index.remove(id);
         }
     }
 
@@ -303,6 +327,17 @@ impl Arm {
             }
             O::RoleDefinition(scope, id) => role_definitions::get(self, &caller, &scope, &id).await,
             O::ListPermissions(scope) => role_definitions::permissions(self, &caller, &scope).await,
+            O::ListUserAssignedIdentities(s, group) => {
+                identities::list(self, &caller, s, group.as_deref(), &query).await
+            }
+            O::UserAssignedIdentity(resource) => {
+                identities::one(self, &caller, method, &resource, &body, &query).await
+            }
+            O::GetSystemAssignedIdentity(scope) => {
+                identities::get_system_assigned(self, &caller, &scope).await
+            }
+            O::ListVirtualMachines(s, group) => vms::list(self, &caller, s, group.as_deref()).await,
+            O::VirtualMachine(resource) => vms::one(self, &caller, method, &resource, &body).await,
             O::UnsupportedType(resource_type) => Err(ArmError::bad_request(
                 "NoRegisteredProviderFound",
                 format!(

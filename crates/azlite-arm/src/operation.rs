@@ -36,10 +36,68 @@ pub(crate) enum Operation {
     RoleDefinition(ResourceId, String),
     /// `GET {scope}/providers/Microsoft.Authorization/permissions`
     ListPermissions(ResourceId),
+    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.ManagedIdentity/userAssignedIdentities`
+    /// (`UserAssignedIdentities_ListBySubscription`, `…_ListByResourceGroup`)
+    ListUserAssignedIdentities(SubscriptionId, Option<String>),
+    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`
+    UserAssignedIdentity(TrackedResource),
+    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.Compute/virtualMachines`
+    /// (`VirtualMachines_ListAll`, `VirtualMachines_List`)
+    ListVirtualMachines(SubscriptionId, Option<String>),
+    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.Compute/virtualMachines/{name}`
+    VirtualMachine(TrackedResource),
+    /// `GET {resource id}/providers/Microsoft.ManagedIdentity/identities/default`
+    /// (`SystemAssignedIdentities_GetByScope`)
+    GetSystemAssignedIdentity(ResourceId),
     /// A well-formed ARM path for a resource type azlite does not serve (yet).
     UnsupportedType(String),
     /// Not an ARM path at all.
     Invalid,
+}
+
+/// A tracked resource of a type azlite serves, addressed by its path (the type is the
+/// operation's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TrackedResource {
+    /// The subscription in the path.
+    pub(crate) subscription: SubscriptionId,
+    /// The resource group name, as sent.
+    pub(crate) group: String,
+    /// The resource name, as sent.
+    pub(crate) name: String,
+    /// The id: ARM's casing for the fixed segments, the names as sent.
+    pub(crate) id: ResourceId,
+}
+
+/// User-assigned identities, `(namespace, type)` in ARM's canonical casing.
+pub(crate) const USER_ASSIGNED_IDENTITIES: (&str, &str) =
+    ("Microsoft.ManagedIdentity", "userAssignedIdentities");
+/// Virtual machines, `(namespace, type)` in ARM's canonical casing.
+pub(crate) const VIRTUAL_MACHINES: (&str, &str) = ("Microsoft.Compute", "virtualMachines");
+
+impl TrackedResource {
+    fn new(
+        subscription: SubscriptionId,
+        group: String,
+        name: &str,
+        (namespace, resource_type): (&str, &str),
+    ) -> Option<Self> {
+        // A percent-encoded `/` in a name would change the id's structure.
+        if group.contains('/') || name.contains('/') {
+            return None;
+        }
+        let id = format!(
+            "/subscriptions/{subscription}/resourceGroups/{group}/providers/{namespace}/{resource_type}/{name}"
+        )
+        .parse()
+        .ok()?;
+        Some(Self {
+            subscription,
+            group,
+            name: name.to_owned(),
+            id,
+        })
+    }
 }
 
 fn is(segment: &str, name: &str) -> bool {
@@ -63,6 +121,9 @@ pub(crate) fn parse(path: &str) -> Operation {
         .collect();
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let Some(op) = parse_authorization(&s) {
+        return op;
+    }
+    if let Some(op) = parse_served_types(&s) {
         return op;
     }
     let sub = |text: &str| text.parse::<SubscriptionId>().ok();
@@ -111,6 +172,50 @@ pub(crate) fn parse(path: &str) -> Operation {
     }
 }
 
+/// The resource types azlite serves: user-assigned identities and virtual machines (lists
+/// and single resources), and the system-assigned identity of any resource.
+fn parse_served_types(s: &[&str]) -> Option<Operation> {
+    let p = s.iter().rposition(|seg| is(seg, "providers"))?;
+    let (namespace, rest) = (s.get(p + 1)?, &s[p + 2..]);
+    if p > 0
+        && is(namespace, "Microsoft.ManagedIdentity")
+        && let [t, name] = rest
+        && is(t, "identities")
+        && is(name, "default")
+    {
+        return format!("/{}", s[..p].join("/"))
+            .parse()
+            .ok()
+            .map(Operation::GetSystemAssignedIdentity);
+    }
+    let served = [USER_ASSIGNED_IDENTITIES, VIRTUAL_MACHINES];
+    let kind = served
+        .into_iter()
+        .find(|(ns, t)| is(namespace, ns) && rest.first().is_some_and(|r| is(r, t)))?;
+    let (subscription, group) = match &s[..p] {
+        [t, id] if is(t, "subscriptions") => (id.parse().ok()?, None),
+        [t, id, g, name] if is(t, "subscriptions") && is(g, "resourcegroups") => {
+            (id.parse().ok()?, Some((*name).to_owned()))
+        }
+        _ => return None,
+    };
+    let is_identities = kind == USER_ASSIGNED_IDENTITIES;
+    match (rest, group) {
+        ([_], group) if is_identities => {
+            Some(Operation::ListUserAssignedIdentities(subscription, group))
+        }
+        ([_], group) => Some(Operation::ListVirtualMachines(subscription, group)),
+        ([_, name], Some(group)) => Some(
+            match TrackedResource::new(subscription, group, name, kind) {
+                Some(resource) if is_identities => Operation::UserAssignedIdentity(resource),
+                Some(resource) => Operation::VirtualMachine(resource),
+                None => Operation::Invalid,
+            },
+        ),
+        _ => None,
+    }
+}
+
 /// `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions|permissions}[/{name}]`
 fn parse_authorization(s: &[&str]) -> Option<Operation> {
     let p = s.iter().rposition(|seg| is(seg, "providers"))?;
@@ -155,6 +260,9 @@ pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
         ]
         .contains(method),
         O::RoleAssignment(..) => [Method::GET, Method::PUT, Method::DELETE].contains(method),
+        O::UserAssignedIdentity(_) | O::VirtualMachine(_) => {
+            [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
+        }
         O::RegisterProvider(..) => method == Method::POST,
         O::UnsupportedType(_) | O::Invalid => true,
         _ => method == Method::GET,
@@ -229,10 +337,81 @@ mod tests {
     fn other_provider_paths_are_unsupported_types() {
         assert_eq!(
             parse(&format!(
-                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Sql/servers/s1"
             )),
-            Operation::UnsupportedType("Microsoft.Compute/virtualMachines".into())
+            Operation::UnsupportedType("Microsoft.Sql/servers".into())
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/extensions/e1"
+            )),
+            Operation::UnsupportedType("Microsoft.Compute/virtualMachines/extensions".into())
         );
         assert_eq!(parse("/nonsense"), Operation::Invalid);
+    }
+
+    #[test]
+    fn served_types_parse_with_any_casing() {
+        let sub: SubscriptionId = SUB.parse().unwrap();
+        let op = parse(&format!(
+            "/subscriptions/{SUB}/resourcegroups/MyRG/providers/microsoft.compute/VIRTUALMACHINES/MyVm"
+        ));
+        let Operation::VirtualMachine(vm) = op else {
+            panic!("{op:?}")
+        };
+        assert_eq!((vm.group.as_str(), vm.name.as_str()), ("MyRG", "MyVm"));
+        assert_eq!(
+            vm.id.as_str(),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/MyRG/providers/Microsoft.Compute/virtualMachines/MyVm"
+            )
+        );
+        assert!(matches!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+            )),
+            Operation::UserAssignedIdentity(r) if r.name == "id1"
+        ));
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+            )),
+            Operation::ListUserAssignedIdentities(sub, Some("rg".into()))
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+            )),
+            Operation::ListUserAssignedIdentities(sub, None)
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines"
+            )),
+            Operation::ListVirtualMachines(sub, None)
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/a%2Fb"
+            )),
+            Operation::Invalid
+        );
+    }
+
+    #[test]
+    fn the_system_identity_hangs_off_any_resource() {
+        let vm = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+        );
+        assert_eq!(
+            parse(&format!(
+                "{vm}/providers/Microsoft.ManagedIdentity/identities/default"
+            )),
+            Operation::GetSystemAssignedIdentity(vm.parse().unwrap())
+        );
+        assert!(matches!(
+            parse("/providers/Microsoft.ManagedIdentity/identities/default"),
+            Operation::UnsupportedType(_)
+        ));
     }
 }
