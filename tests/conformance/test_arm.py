@@ -148,11 +148,6 @@ def test_arm_resource_group_lifecycle_with_the_sdk(azlite, resource_groups):
         assert name not in [g.name for g in client.resource_groups.list()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="azlite ignores ResourceGroups_List's $filter: GET /subscriptions/{s}/resourcegroups"
-    "?$filter=tagName eq 'k' and tagValue eq 'v' answers 200 with every group, tagged or not",
-)
 def test_arm_resource_group_list_filters_by_tag(azlite, resource_groups):
     tagged, plain = resource_groups("tagged"), resource_groups("plain")
     marker = uuid.uuid4().hex[:8]

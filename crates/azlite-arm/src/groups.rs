@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::resources::owned_principals;
 use crate::subscriptions::subscription_for;
-use crate::wire::{body, json};
+use crate::wire::{Query, body, json};
 use crate::{Arm, ArmError, Caller};
 
 const READ: &str = "Microsoft.Resources/subscriptions/resourceGroups/read";
@@ -76,20 +76,76 @@ pub(crate) async fn list_resource_groups(
     arm: &Arm,
     caller: &Caller,
     s: SubscriptionId,
+    query: &Query,
 ) -> Result<Response, ArmError> {
+    let tag = parse_tag_filter(query.filter.as_deref())?;
     subscription_for(arm, caller, s).await?;
     let groups = arm.store.list_resource_groups(s).await?;
-    let value: Vec<Value> = groups
+    let visible: Vec<&ResourceGroup> = groups
         .iter()
         .filter(|g| arm.can(caller, &ResourceId::resource_group(s, &g.name), READ))
-        .map(group_json)
         .collect();
-    if value.is_empty() {
+    if visible.is_empty() {
         // Nothing visible: without the right at the subscription ARM says so rather than
         // answering with an empty list (a caller with Reader on one group sees that group).
         let _authorized = arm.authorize(caller, &ResourceId::subscription(s), READ)?;
     }
+    let value: Vec<Value> = visible
+        .into_iter()
+        .filter(|g| tag.as_ref().is_none_or(|t| t.matches(&g.tags)))
+        .take(query.top.unwrap_or(usize::MAX))
+        .map(group_json)
+        .collect();
     Ok(json(StatusCode::OK, json!({ "value": value })))
+}
+
+/// `$filter=tagName eq 'k' [and tagValue eq 'v']`, the filter `ResourceGroups_List` takes.
+#[derive(Debug, PartialEq, Eq)]
+struct TagFilter {
+    name: String,
+    value: Option<String>,
+}
+
+impl TagFilter {
+    /// Tag names compare case-insensitively, values exactly, as ARM's tags do.
+    fn matches(&self, tags: &BTreeMap<String, String>) -> bool {
+        tags.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case(&self.name) && self.value.as_ref().is_none_or(|want| want == v)
+        })
+    }
+}
+
+fn parse_tag_filter(filter: Option<&str>) -> Result<Option<TagFilter>, ArmError> {
+    let Some(filter) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    let quoted = |clause: &str, key: &str| -> Option<String> {
+        let rest = clause
+            .trim()
+            .strip_prefix(key)?
+            .trim_start()
+            .strip_prefix("eq")?
+            .trim();
+        rest.strip_prefix('\'')?
+            .strip_suffix('\'')
+            .map(|v| v.replace("''", "'"))
+    };
+    let mut clauses = filter.splitn(2, " and ");
+    let name = clauses.next().and_then(|c| quoted(c, "tagName"));
+    let value = clauses.next().map(|c| quoted(c, "tagValue"));
+    match (name, value) {
+        (Some(name), None) => Ok(Some(TagFilter { name, value: None })),
+        (Some(name), Some(Some(value))) => Ok(Some(TagFilter {
+            name,
+            value: Some(value),
+        })),
+        _ => Err(ArmError::bad_request(
+            "InvalidFilterInQueryString",
+            format!(
+                "The filter '{filter}' is not supported. Use tagName eq '{{name}}' [and tagValue eq '{{value}}']."
+            ),
+        )),
+    }
 }
 
 /// `GET|HEAD|PUT|PATCH|DELETE /subscriptions/{s}/resourcegroups/{name}`.
@@ -303,6 +359,44 @@ mod tests {
         assert!(!valid_name(""));
         assert!(!valid_name(&"a".repeat(91)));
         assert!(valid_name(&"a".repeat(90)));
+    }
+
+    #[test]
+    fn tag_filters_parse_as_arm_writes_them() {
+        let f = |s| parse_tag_filter(Some(s));
+        assert_eq!(
+            f("tagName eq 'env'").unwrap(),
+            Some(TagFilter {
+                name: "env".into(),
+                value: None
+            })
+        );
+        assert_eq!(
+            f("tagName eq 'env' and tagValue eq 'it''s'").unwrap(),
+            Some(TagFilter {
+                name: "env".into(),
+                value: Some("it's".into())
+            })
+        );
+        assert_eq!(
+            f("location eq 'eastus'").unwrap_err().code,
+            "InvalidFilterInQueryString"
+        );
+        let tags = BTreeMap::from([("Env".to_owned(), "dev".to_owned())]);
+        assert!(
+            TagFilter {
+                name: "env".into(),
+                value: Some("dev".into())
+            }
+            .matches(&tags)
+        );
+        assert!(
+            !TagFilter {
+                name: "env".into(),
+                value: Some("Dev".into())
+            }
+            .matches(&tags)
+        );
     }
 
     #[test]

@@ -309,7 +309,9 @@ impl Arm {
             O::GetProvider(s, ns) | O::RegisterProvider(s, ns) => {
                 subscriptions::get_provider(self, &caller, s, &ns).await
             }
-            O::ListResourceGroups(s) => groups::list_resource_groups(self, &caller, s).await,
+            O::ListResourceGroups(s) => {
+                groups::list_resource_groups(self, &caller, s, &query).await
+            }
             O::ResourceGroup(s, name) => {
                 groups::resource_group(self, &caller, method, s, &name, &body).await
             }

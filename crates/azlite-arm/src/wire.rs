@@ -16,6 +16,8 @@ pub(crate) struct Query {
     api_version: Option<String>,
     /// `$filter`, if any.
     pub(crate) filter: Option<String>,
+    /// `$top`, if any (a non-number is ignored, as ARM ignores what it cannot use).
+    pub(crate) top: Option<usize>,
 }
 
 impl Query {
@@ -27,6 +29,7 @@ impl Query {
                     out.api_version = Some(value.into_owned())
                 }
                 "$filter" => out.filter = Some(value.into_owned()),
+                "$top" => out.top = value.parse().ok(),
                 _ => {}
             }
         }
