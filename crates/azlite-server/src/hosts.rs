@@ -1,7 +1,8 @@
 //! Routing by host name: Azure addresses each service by host (`login.microsoftonline.com`,
 //! `management.azure.com`, `<vault>.vault.azure.net`, …). A request goes to the service its
 //! `Host` names (or, without one, its TLS SNI). An IP address or `localhost` is the local
-//! host: there the admin routes, and the STS by path, answer.
+//! host: there the admin routes, ARM and Graph by their top-level paths, and the STS by
+//! path, answer.
 
 use std::sync::Arc;
 
@@ -86,6 +87,16 @@ fn is_arm_path(path: &str) -> bool {
         .any(|p| first.eq_ignore_ascii_case(p))
 }
 
+/// Graph's top-level path (`/v1.0/...`), which no Entra tenant segment is.
+fn is_graph_path(path: &str) -> bool {
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    first.eq_ignore_ascii_case("v1.0")
+}
+
 fn strip_port(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
         // [::1]:8443
@@ -105,6 +116,7 @@ pub(crate) struct Services {
     pub(crate) names: Arc<HostNames>,
     pub(crate) sts: Router,
     pub(crate) arm: Router,
+    pub(crate) graph: Router,
     pub(crate) admin: Router,
 }
 
@@ -121,10 +133,12 @@ pub(crate) async fn dispatch(State(services): State<Services>, request: Request)
     let router = match classify(&services.names, &host) {
         Service::Login => services.sts,
         Service::Management => services.arm,
+        Service::Graph => services.graph,
         Service::Local if request.uri().path().starts_with("/azlite/admin/") => services.admin,
         Service::Local if is_arm_path(request.uri().path()) => services.arm,
+        Service::Local if is_graph_path(request.uri().path()) => services.graph,
         Service::Local => services.sts,
-        Service::Graph | Service::Vault(_) | Service::Blob(_) | Service::DataLake(_) => {
+        Service::Vault(_) | Service::Blob(_) | Service::DataLake(_) => {
             return not_served(
                 &host,
                 "this service is not available in this version of azlite",
@@ -190,5 +204,16 @@ mod tests {
             classify(&names, "example.com"),
             Service::Unknown("example.com".into())
         );
+    }
+
+    #[test]
+    fn graph_answers_on_its_host_and_under_v1_0_on_the_local_host() {
+        let names = HostNames::default();
+        assert_eq!(classify(&names, "graph.microsoft.com"), Service::Graph);
+        assert!(is_graph_path("/v1.0/servicePrincipals"));
+        assert!(is_graph_path("/V1.0"));
+        assert!(!is_graph_path("/v1.0x/applications"));
+        assert!(!is_graph_path("/azlite.onmicrosoft.com/oauth2/v2.0/token"));
+        assert!(!is_arm_path("/v1.0/applications"));
     }
 }

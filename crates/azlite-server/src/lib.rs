@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use azlite_arm::{Arm, ArmConfig, ArmOpenError};
+use azlite_graph::{Graph, GraphConfig};
 use azlite_store::{SqliteStore, Store, StoreError};
 use azlite_sts::{Bootstrap, ResourceSuffixes, Sts, StsConfig, StsError};
 use azlite_types::{Clock, OffsetClock};
@@ -74,6 +75,7 @@ pub struct Cloud {
     clock: Arc<OffsetClock>,
     sts: Arc<Sts>,
     arm: Arc<Arm>,
+    graph: Arc<Graph>,
     bootstrap: Arc<Bootstrap>,
     owner_secret: String,
     ca: LocalCa,
@@ -132,6 +134,15 @@ impl Cloud {
         };
         let keys: Arc<dyn azlite_token::KeySource> = sts.clone();
         let owners = [(bootstrap.owner.object_id, bootstrap.subscription.id)];
+        // The owner administers the directory through Graph, as it owns the subscription.
+        let graph = Arc::new(Graph::new(
+            store.clone(),
+            keys.clone(),
+            dyn_clock_for_arm.clone(),
+            GraphConfig {
+                administrators: [bootstrap.owner.object_id].into(),
+            },
+        ));
         let arm =
             Arc::new(Arm::open(store.clone(), keys, dyn_clock_for_arm, arm_config, &owners).await?);
         let ca = LocalCa::load_or_create(&dir)?;
@@ -142,6 +153,7 @@ impl Cloud {
             clock,
             sts,
             arm,
+            graph,
             bootstrap: Arc::new(bootstrap),
             owner_secret,
             ca,
@@ -210,6 +222,7 @@ impl Cloud {
             names: Arc::new(self.config.names.clone()),
             sts: azlite_sts::http::router(self.sts.clone()),
             arm: self.arm.clone().router(),
+            graph: self.graph.clone().router(),
             admin: Router::new().nest(
                 "/azlite/admin",
                 admin::router(self.sts.clone(), self.clock.clone(), self.bootstrap.clone()),

@@ -57,6 +57,14 @@ pub trait DirectoryStore: Send + Sync {
 
     /// An application object by its app (client) id.
     async fn get_application(&self, app_id: ClientId) -> StoreResult<Option<Application>>;
+    /// An application object by its object id (the id Microsoft Graph addresses it by).
+    async fn get_application_by_object_id(
+        &self,
+        object_id: ObjectId,
+    ) -> StoreResult<Option<Application>>;
+    /// The application objects whose home is `tenant`, oldest first, identifier URIs in
+    /// order.
+    async fn list_applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>>;
     /// The application of `tenant` whose identifier URIs include `uri`, compared
     /// case-insensitively and exactly otherwise (callers try the variants they accept).
     /// An identifier URI is unique within a tenant: a second application claiming it fails

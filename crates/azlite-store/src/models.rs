@@ -284,6 +284,12 @@ pub enum Deletion {
     /// [`crate::DirectoryStore::delete_service_principal`] (its app id's credentials go with
     /// it when nothing else owns them). Its role assignments stay, as in Azure.
     ServicePrincipal(ObjectId),
+    /// An application object (by object id) with everything that belongs to it, as Graph's
+    /// `DELETE /applications/{id}` removes them: its identifier URIs, every password and key
+    /// credential of its app id, and its service principal in its home tenant. Principals
+    /// of the app id in other tenants stay (they can no longer authenticate: the
+    /// credentials are gone). Role assignments stay, as in Azure.
+    Application(ObjectId),
     /// A resource, every resource below it (child and extension resources) and every role
     /// assignment whose scope is the resource or below it. Meant for resource ids: given a
     /// group's or a subscription's id it deletes everything below that id but not the group

@@ -37,6 +37,8 @@ conformance_tests!(
     subscriptions,
     applications,
     service_principals,
+    application_listing,
+    application_deletion,
     credentials,
     service_principal_deletion,
     users,

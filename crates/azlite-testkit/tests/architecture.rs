@@ -57,6 +57,12 @@ fn dependencies_point_one_way() {
                 "azlite-store",
             ],
         ),
+        // Microsoft Graph: the directory through the store's traits; the token service's
+        // logic (secrets, applications) is not borrowed from azlite-sts.
+        (
+            "azlite-graph",
+            &["azlite-types", "azlite-token", "azlite-store"],
+        ),
         // The composition root may use everything below it.
         (
             "azlite-server",
@@ -67,6 +73,7 @@ fn dependencies_point_one_way() {
                 "azlite-store",
                 "azlite-sts",
                 "azlite-arm",
+                "azlite-graph",
             ],
         ),
         // The binary parses command lines and talks to the server.
@@ -114,6 +121,7 @@ fn only_the_server_names_a_storage_backend() {
     for service in [
         "azlite-sts",
         "azlite-arm",
+        "azlite-graph",
         "azlite-authz",
         "azlite-token",
         "azlite-types",

@@ -4,6 +4,7 @@
 //! running azlite talk to it over HTTPS like any other client, with the owner credentials
 //! from `connection.json`.
 
+mod ad;
 mod ca;
 mod client;
 mod clock;
@@ -63,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: identity::IdentityCommand,
     },
+    /// Applications and service principals in Microsoft Graph (as `az ad`).
+    Ad {
+        #[command(subcommand)]
+        command: ad::AdCommand,
+    },
     /// Virtual machines and their managed identities (as `az vm`).
     Vm {
         #[command(subcommand)]
@@ -99,6 +105,7 @@ fn main() -> ExitCode {
                 Command::Role { command } => role::run(&data_dir, command).await,
                 Command::Identity { command } => identity::run(&data_dir, command).await,
                 Command::Vm { command } => vm::run(&data_dir, command).await,
+                Command::Ad { command } => ad::run(&data_dir, command).await,
             }
         })
     });

@@ -18,6 +18,7 @@
 //! This is test code compiled into the library so that other crates can call it: a check
 //! panics, with a message naming the broken rule, on the first departure from the contract.
 
+mod applications;
 mod arm;
 mod arm_deletion;
 mod batch;
@@ -27,6 +28,7 @@ mod keys;
 mod principals;
 mod tenants;
 
+pub use applications::{application_deletion, application_listing};
 pub use arm::{resource_groups, resources, role_assignments};
 pub use arm_deletion::{
     deletions_before_inserts, names_are_not_patterns, resource_deletion, resource_group_deletion,
@@ -45,6 +47,8 @@ pub async fn run_all(store: &dyn Store) {
     subscriptions(store).await;
     applications(store).await;
     service_principals(store).await;
+    application_listing(store).await;
+    application_deletion(store).await;
     credentials(store).await;
     service_principal_deletion(store).await;
     users(store).await;

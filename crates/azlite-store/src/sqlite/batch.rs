@@ -67,6 +67,7 @@ fn delete(tx: &Transaction<'_>, deletion: &Deletion) -> StoreResult<()> {
             remove_service_principal(tx, *object_id)?;
             Ok(())
         }
+        Deletion::Application(object_id) => remove_application(tx, *object_id),
         Deletion::Resource(id) => arm::delete_resource(tx, id),
         Deletion::ResourceGroup { subscription, name } => {
             arm::delete_resource_group(tx, *subscription, name)
@@ -301,6 +302,40 @@ fn insert_user(tx: &Transaction<'_>, user: &User) -> StoreResult<()> {
             }
         })
     })?;
+    Ok(())
+}
+
+/// Deletes an application object inside `tx`, with its identifier URIs, every credential of
+/// its app id and its service principal in its home tenant (see
+/// [`Deletion::Application`]). Deleting an unknown object deletes nothing.
+fn remove_application(tx: &Transaction<'_>, object_id: ObjectId) -> StoreResult<()> {
+    let object_id = guid(object_id.as_uuid());
+    // The identifier URIs go explicitly rather than through the foreign key's cascade, so
+    // the deletion does not depend on the connection's `foreign_keys` setting.
+    tx.prepare_cached("DELETE FROM application_identifier_uris WHERE application_object_id = ?1")
+        .and_then(|mut stmt| stmt.execute([&object_id]))
+        .map_err(backend)?;
+    let deleted: Option<(String, String)> = tx
+        .prepare_cached("DELETE FROM applications WHERE object_id = ?1 RETURNING app_id, tenant_id")
+        .and_then(|mut stmt| {
+            stmt.query_row([&object_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .map_err(backend)?;
+    let Some((app_id, tenant_id)) = deleted else {
+        return Ok(());
+    };
+    tx.prepare_cached("DELETE FROM service_principals WHERE tenant_id = ?1 AND app_id = ?2")
+        .and_then(|mut stmt| stmt.execute([&tenant_id, &app_id]))
+        .map_err(backend)?;
+    for sql in [
+        "DELETE FROM password_credentials WHERE app_id = ?1",
+        "DELETE FROM key_credentials WHERE app_id = ?1",
+    ] {
+        tx.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute([&app_id]))
+            .map_err(backend)?;
+    }
     Ok(())
 }
 

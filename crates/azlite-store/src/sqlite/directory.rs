@@ -146,6 +146,45 @@ impl DirectoryStore for SqliteStore {
         .await
     }
 
+    async fn get_application_by_object_id(
+        &self,
+        object_id: ObjectId,
+    ) -> StoreResult<Option<Application>> {
+        self.read(move |conn| {
+            query_application(
+                conn,
+                concat!(
+                    "SELECT ",
+                    application_columns!(),
+                    " FROM applications a WHERE a.object_id = ?1"
+                ),
+                [guid(object_id.as_uuid())],
+            )
+        })
+        .await
+    }
+
+    async fn list_applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>> {
+        self.read(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let applications = tx
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    application_columns!(),
+                    " FROM applications a WHERE a.tenant_id = ?1 ORDER BY a.created_at, a.seq"
+                ))
+                .and_then(|mut stmt| {
+                    stmt.query_map([guid(tenant.as_uuid())], |row| {
+                        convert::application(&tx, row)
+                    })?
+                    .collect()
+                })
+                .map_err(backend)?;
+            Ok(applications)
+        })
+        .await
+    }
+
     async fn find_application_by_identifier_uri(
         &self,
         tenant: TenantId,
