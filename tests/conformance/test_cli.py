@@ -76,3 +76,34 @@ def test_bad_input_gets_a_clear_message_and_a_non_zero_exit(azlite):
     assert "--location" in missing_flag.stderr
     bad_tag = cli(azlite, "group", "create", "-n", "x", "-l", "eastus", "--tags", "=v", check=False)
     assert bad_tag.returncode != 0 and "tag needs a name" in bad_tag.stderr
+
+
+def test_identities_and_vm_identities_through_the_cli(azlite):
+    group = f"cli-vm-{uuid.uuid4().hex[:8]}"
+    cli(azlite, "group", "create", "-n", group, "-l", "eastus")
+    identity = json.loads(cli(azlite, "identity", "create", "-g", group, "-n", "app-id").stdout)
+    assert identity["name"] == "app-id" and identity["resourceGroup"] == group
+    assert identity["location"] == "eastus", "the group's location by default"
+    for key in ("clientId", "principalId", "tenantId"):
+        uuid.UUID(identity[key])
+    listed = json.loads(cli(azlite, "identity", "list", "-g", group).stdout)
+    assert [i["principalId"] for i in listed] == [identity["principalId"]]
+
+    vm = json.loads(cli(azlite, "vm", "create", "-g", group, "-n", "vm1", "--assign-identity").stdout)
+    system = vm["identity"]["principalId"]
+    assert vm["identity"]["type"] == "SystemAssigned"
+    assigned = json.loads(cli(azlite, "vm", "identity", "assign", "-g", group, "-n", "vm1", "--identities", "app-id").stdout)
+    assert assigned["systemAssignedIdentity"] == system, "assigning a user identity keeps the system one"
+    (key,) = assigned["userAssignedIdentities"].keys()
+    assert key.lower().endswith("/userassignedidentities/app-id")
+    assert assigned["userAssignedIdentities"][key]["principalId"] == identity["principalId"]
+    shown = json.loads(cli(azlite, "vm", "identity", "show", "-g", group, "-n", "vm1").stdout)
+    assert shown["type"] == "SystemAssigned, UserAssigned"
+    removed = json.loads(cli(azlite, "vm", "identity", "remove", "-g", group, "-n", "vm1").stdout)
+    assert removed["systemAssignedIdentity"] == "" and list(removed["userAssignedIdentities"]) == [key]
+    # The system identity's principal is gone from the directory with it.
+    gone = cli(azlite, "role", "assignment", "create", "--assignee-object-id", system, "--role", "Reader",
+               "--scope", f"/subscriptions/{azlite.info['subscriptionId']}/resourceGroups/{group}", check=False)
+    assert gone.returncode != 0 and "PrincipalNotFound" in gone.stderr
+    cli(azlite, "identity", "delete", "-g", group, "-n", "app-id")
+    assert json.loads(cli(azlite, "identity", "list", "-g", group).stdout) == []
