@@ -2,7 +2,9 @@
 //!
 //! It owns tenants, service principals and their credentials, the signing keys, and Entra's
 //! endpoints: the v1 and v2 token endpoints (client credentials with a secret or a
-//! certificate assertion), OpenID discovery, the JWKS and instance discovery.
+//! certificate assertion), OpenID discovery, the JWKS and instance discovery. It also issues
+//! managed identities' tokens to the on-VM endpoints, through
+//! [`azlite_token::ManagedIdentityTokens`] (implemented for [`Sts`] in `managed_identity`).
 //!
 //! Architecture Invariant: the STS reaches storage only through `azlite_store` traits and
 //! never depends on another service. Handlers in [`http`] parse the request, call a domain
@@ -14,6 +16,7 @@ mod grant;
 pub mod http;
 mod issue;
 mod keys;
+mod managed_identity;
 mod resources;
 mod secrets;
 
@@ -38,8 +41,12 @@ pub struct StsConfig {
     /// Lifetime of tokens issued to applications (seconds). Entra's are 60–90 minutes; its
     /// `expires_in` is typically 3599.
     pub app_token_lifetime: i64,
-    /// Longest lifetime of any token the STS issues (managed identity tokens last about 24 h);
-    /// retired signing keys stay published this long.
+    /// Lifetime of tokens issued to managed identities (seconds). Entra's last about 24 h
+    /// (reference §1.4); IMDS answers `expires_in` 86399.
+    pub managed_identity_token_lifetime: i64,
+    /// Longest lifetime of any token the STS issues; retired signing keys stay published
+    /// this long. [`Sts::open`] raises it to the longest lifetime above if it is shorter, so
+    /// a token never outlives the key that verifies it.
     pub max_token_lifetime: i64,
     /// Host suffixes of per-account resource URIs.
     pub resource_suffixes: ResourceSuffixes,
@@ -49,9 +56,19 @@ impl Default for StsConfig {
     fn default() -> Self {
         Self {
             app_token_lifetime: 3599,
+            managed_identity_token_lifetime: 86_399,
             max_token_lifetime: 25 * 3600,
             resource_suffixes: ResourceSuffixes::default(),
         }
+    }
+}
+
+impl StsConfig {
+    /// `max_token_lifetime`, raised to the longest lifetime the STS issues.
+    pub fn longest_token_lifetime(&self) -> i64 {
+        self.max_token_lifetime
+            .max(self.app_token_lifetime)
+            .max(self.managed_identity_token_lifetime)
     }
 }
 
@@ -77,8 +94,9 @@ impl Sts {
     pub async fn open(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        config: StsConfig,
+        mut config: StsConfig,
     ) -> Result<Self, StsError> {
+        config.max_token_lifetime = config.longest_token_lifetime();
         // Trait upcasting: the key manager sees only the key part of the store.
         let key_store: Arc<dyn azlite_store::SigningKeyStore> = store.clone();
         let keys =

@@ -40,7 +40,7 @@ fn dependencies_point_one_way() {
     let allowed: &[(&str, &[&str])] = &[
         // Pure crates: no I/O, and nothing of azlite but the vocabulary.
         ("azlite-types", &[]),
-        ("azlite-token", &[]),
+        ("azlite-token", &["azlite-types"]),
         ("azlite-authz", &["azlite-types"]),
         ("azlite-store", &["azlite-types"]),
         // Services: pure crates and the store's traits; never another service.
@@ -56,6 +56,12 @@ fn dependencies_point_one_way() {
                 "azlite-authz",
                 "azlite-store",
             ],
+        ),
+        // The on-VM managed-identity endpoints: the VM through the store's traits, tokens
+        // from the STS only through `azlite_token::ManagedIdentityTokens`.
+        (
+            "azlite-imds",
+            &["azlite-types", "azlite-token", "azlite-store"],
         ),
         // Microsoft Graph: the directory through the store's traits; the token service's
         // logic (secrets, applications) is not borrowed from azlite-sts.
@@ -74,6 +80,7 @@ fn dependencies_point_one_way() {
                 "azlite-sts",
                 "azlite-arm",
                 "azlite-graph",
+                "azlite-imds",
             ],
         ),
         // The binary parses command lines and talks to the server.
@@ -122,6 +129,7 @@ fn only_the_server_names_a_storage_backend() {
         "azlite-sts",
         "azlite-arm",
         "azlite-graph",
+        "azlite-imds",
         "azlite-authz",
         "azlite-token",
         "azlite-types",

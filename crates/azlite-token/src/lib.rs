@@ -10,8 +10,12 @@
 //! * [`ClientCertificate`] + [`verify_client_assertion`] check the `client_assertion` JWTs
 //!   that confidential clients send to the token endpoint (reference §4.2).
 //!
-//! Architecture Invariant: this crate depends on no other azlite crate and does no I/O; time
-//! is always passed in as a [`UnixTime`].
+//! * [`ManagedIdentityTokens`] is the contract between the on-VM token endpoints and the STS
+//!   that issues their tokens (issue 4).
+//!
+//! Architecture Invariant: this crate depends on no other azlite crate but the vocabulary
+//! (`azlite-types`, for the ids in [`ManagedIdentityTokens`]) and does no I/O; time is always
+//! passed in as a [`UnixTime`].
 //!
 //! Architecture Invariant: the signature algorithm is never taken from a token. Access tokens
 //! are RS256 only and client assertions RS256 or PS256; `alg: none` and HMAC algorithms are
@@ -26,6 +30,7 @@ mod encoding;
 mod error;
 mod jwk;
 mod keys;
+mod managed_identity;
 mod verify;
 
 #[cfg(test)]
@@ -37,10 +42,12 @@ pub use claims::AccessTokenClaims;
 pub use error::{AssertionError, KeyError, TokenError};
 pub use jwk::{Jwk, JwkSet};
 pub use keys::{HeaderStyle, SigningKey};
+pub use managed_identity::{
+    ManagedIdentityToken, ManagedIdentityTokenError, ManagedIdentityTokens,
+};
 pub use verify::{IssuerPolicy, KeyRing, KeySource, Validation, VerifiedToken, verify};
 
 /// Seconds since the Unix epoch, as carried in the `iat`, `nbf` and `exp` claims.
 ///
-/// Same meaning as `azlite_types::UnixTime`; declared here because this crate depends on no
-/// other azlite crate.
+/// The same type as `azlite_types::UnixTime` (both are `i64`).
 pub type UnixTime = i64;

@@ -1,0 +1,279 @@
+//! Where the endpoint learns which identities its VM has now: [`VmIdentities`], read on
+//! every token request so that an identity detached from the VM is refused at once.
+//!
+//! [`StoreVmIdentities`] reads ARM's stored VM (`azlite_store::ArmStore::get_resource`). The
+//! identity block is kept in the resource body in ARM's wire shape (`azlite-arm`'s
+//! `identity_block`, reference §2.4):
+//!
+//! ```json
+//! {"identity": {"type": "SystemAssigned, UserAssigned",
+//!               "principalId": "<guid>", "tenantId": "<guid>",
+//!               "userAssignedIdentities": {"<identity id>": {"principalId": "<guid>",
+//!                                                            "clientId": "<guid>"}}}}
+//! ```
+//!
+//! That shape is a contract between the two crates; this module reads it without depending
+//! on `azlite-arm`, as a client of ARM would.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use azlite_store::{Store, StoreError};
+use azlite_types::{ClientId, ObjectId, ResourceId, TenantId};
+use serde_json::Value;
+
+/// A user-assigned identity attached to the VM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAssignedIdentity {
+    /// The identity's ARM id (`…/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`).
+    pub resource_id: ResourceId,
+    /// Its service principal's object id.
+    pub principal_id: ObjectId,
+    /// Its client (app) id.
+    pub client_id: ClientId,
+}
+
+/// The identities a VM has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssignedIdentities {
+    /// The system-assigned identity's principal, when it is on.
+    pub system: Option<ObjectId>,
+    /// The user-assigned identities, in the order ARM lists them.
+    pub user_assigned: Vec<UserAssignedIdentity>,
+}
+
+impl AssignedIdentities {
+    /// Whether `principal` is one of these identities.
+    pub fn contains(&self, principal: ObjectId) -> bool {
+        self.system == Some(principal)
+            || self
+                .user_assigned
+                .iter()
+                .any(|u| u.principal_id == principal)
+    }
+}
+
+/// What `GET /metadata/instance` tells about the VM (its `compute` section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmInstance {
+    /// The VM's ARM id.
+    pub resource_id: ResourceId,
+    /// Its subscription.
+    pub subscription_id: String,
+    /// Its resource group, as written.
+    pub resource_group: String,
+    /// Its name.
+    pub name: String,
+    /// Its region.
+    pub location: String,
+    /// `properties.vmId`.
+    pub vm_id: String,
+    /// `properties.hardwareProfile.vmSize`, or empty.
+    pub vm_size: String,
+    /// `properties.storageProfile.osDisk.osType`, or empty.
+    pub os_type: String,
+    /// The first of `zones`, or empty.
+    pub zone: String,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// The tenant its subscription trusts (for `/metadata/identity/info`).
+    pub tenant_id: Option<TenantId>,
+}
+
+/// Why the VM could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored VM does not have the shape ARM writes.
+    #[error("the stored virtual machine '{vm}' is malformed: {why}")]
+    Corrupt {
+        /// The VM.
+        vm: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// The current state of a VM, as the endpoint needs it.
+#[async_trait]
+pub trait VmIdentities: Send + Sync {
+    /// The identities `vm` has now; `None` when the VM does not exist.
+    async fn identities(&self, vm: &ResourceId) -> Result<Option<AssignedIdentities>, SourceError>;
+
+    /// The compute metadata of `vm`; `None` when the VM does not exist.
+    async fn instance(&self, vm: &ResourceId) -> Result<Option<VmInstance>, SourceError>;
+}
+
+/// [`VmIdentities`] over the store ARM writes to.
+#[derive(Clone)]
+pub struct StoreVmIdentities {
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for StoreVmIdentities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreVmIdentities").finish_non_exhaustive()
+    }
+}
+
+impl StoreVmIdentities {
+    /// Reads VMs from `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl VmIdentities for StoreVmIdentities {
+    async fn identities(&self, vm: &ResourceId) -> Result<Option<AssignedIdentities>, SourceError> {
+        let Some(resource) = self.store.get_resource(vm).await? else {
+            return Ok(None);
+        };
+        identities_from_body(&resource.body)
+            .map(Some)
+            .map_err(|why| SourceError::Corrupt {
+                vm: vm.to_string(),
+                why,
+            })
+    }
+
+    async fn instance(&self, vm: &ResourceId) -> Result<Option<VmInstance>, SourceError> {
+        let Some(resource) = self.store.get_resource(vm).await? else {
+            return Ok(None);
+        };
+        let tenant_id = self
+            .store
+            .get_subscription(resource.subscription_id)
+            .await?
+            .map(|s| s.tenant_id);
+        let text = |pointer: &str| {
+            resource
+                .body
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(Some(VmInstance {
+            subscription_id: resource.subscription_id.to_string(),
+            resource_group: resource.resource_group.clone(),
+            name: resource.name.clone(),
+            location: resource.location.clone(),
+            vm_id: text("/properties/vmId"),
+            vm_size: text("/properties/hardwareProfile/vmSize"),
+            os_type: text("/properties/storageProfile/osDisk/osType"),
+            zone: text("/zones/0"),
+            tags: resource.tags.clone(),
+            tenant_id,
+            resource_id: resource.id,
+        }))
+    }
+}
+
+/// Reads the identity block of a stored resource body (none when absent).
+pub(crate) fn identities_from_body(body: &Value) -> Result<AssignedIdentities, String> {
+    let Some(block) = body.get("identity").filter(|v| !v.is_null()) else {
+        return Ok(AssignedIdentities::default());
+    };
+    fn guid<T: std::str::FromStr>(value: Option<&Value>, what: &str) -> Result<Option<T>, String> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{what} '{text}' is not a GUID")),
+            Some(other) => Err(format!("{what} {other} is not a string")),
+        }
+    }
+    let system = guid::<ObjectId>(block.get("principalId"), "identity.principalId")?;
+    let mut user_assigned = Vec::new();
+    match block.get("userAssignedIdentities") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (key, value) in map {
+                let resource_id: ResourceId = key
+                    .parse()
+                    .map_err(|e| format!("user-assigned identity key: {e}"))?;
+                let principal_id = guid(value.get("principalId"), "principalId")?;
+                let client_id = guid(value.get("clientId"), "clientId")?;
+                let (Some(principal_id), Some(client_id)) = (principal_id, client_id) else {
+                    return Err(format!("user-assigned identity '{key}' lacks its ids"));
+                };
+                user_assigned.push(UserAssignedIdentity {
+                    resource_id,
+                    principal_id,
+                    client_id,
+                });
+            }
+        }
+        Some(_) => return Err("identity.userAssignedIdentities is not an object".into()),
+    }
+    Ok(AssignedIdentities {
+        system,
+        user_assigned,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const UAI: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1";
+
+    #[test]
+    fn reads_the_block_arm_stores() {
+        let system = ObjectId::new_random();
+        let principal = ObjectId::new_random();
+        let client = ClientId::new_random();
+        let body = json!({
+            "properties": {"vmId": "x"},
+            "identity": {
+                "type": "SystemAssigned, UserAssigned",
+                "principalId": system,
+                "tenantId": TenantId::new_random(),
+                "userAssignedIdentities": {UAI: {"principalId": principal, "clientId": client}},
+            }
+        });
+        let ids = identities_from_body(&body).unwrap();
+        assert_eq!(ids.system, Some(system));
+        assert_eq!(
+            ids.user_assigned,
+            vec![UserAssignedIdentity {
+                resource_id: UAI.parse().unwrap(),
+                principal_id: principal,
+                client_id: client,
+            }]
+        );
+        assert!(ids.contains(system) && ids.contains(principal));
+        assert!(!ids.contains(ObjectId::new_random()));
+    }
+
+    #[test]
+    fn no_block_means_no_identity() {
+        assert_eq!(
+            identities_from_body(&json!({"properties": {}})).unwrap(),
+            AssignedIdentities::default()
+        );
+        assert_eq!(
+            identities_from_body(&json!({"identity": null})).unwrap(),
+            AssignedIdentities::default()
+        );
+    }
+
+    #[test]
+    fn a_malformed_block_is_an_error_not_an_empty_set() {
+        for body in [
+            json!({"identity": {"principalId": "nope"}}),
+            json!({"identity": {"userAssignedIdentities": []}}),
+            json!({"identity": {"userAssignedIdentities": {UAI: {"principalId": ObjectId::new_random()}}}}),
+            json!({"identity": {"userAssignedIdentities": {"not-an-id": {}}}}),
+        ] {
+            assert!(identities_from_body(&body).is_err(), "{body}");
+        }
+    }
+}
