@@ -24,7 +24,8 @@ def free_port():
 
 def start(data_dir, port):
     env = dict(os.environ, RUST_LOG="info")
-    return subprocess.Popen([binary, "--data-dir", data_dir, "up", "--listen", f"127.0.0.1:{port}"],
+    return subprocess.Popen([binary, "--data-dir", data_dir, "up", "--listen", f"127.0.0.1:{port}",
+                             "--imds-listen", "127.0.0.1:0", "--extension-listen", "127.0.0.1:0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
 
 

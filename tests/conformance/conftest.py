@@ -303,7 +303,8 @@ def start_azlite(data_dir: Path, log_dir: Path) -> Azlite:
     stdout = open(log_dir / "stdout.log", "ab")
     stderr = open(log_dir / "stderr.log", "ab")
     proc = subprocess.Popen(
-        [str(azlite_bin()), "--data-dir", str(data_dir), "up", "--listen", "127.0.0.1:0"],
+        [str(azlite_bin()), "--data-dir", str(data_dir), "up", "--listen", "127.0.0.1:0",
+         "--imds-listen", "127.0.0.1:0", "--extension-listen", "127.0.0.1:0"],
         stdin=subprocess.DEVNULL,
         stdout=stdout,
         stderr=stderr,

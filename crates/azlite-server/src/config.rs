@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8443"
+//! demo = true
 //! [names]
 //! login = ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"]
 //! management = ["management.azure.com", "management.core.windows.net"]
@@ -37,6 +38,9 @@ pub struct Config {
     /// Token settings.
     #[serde(default)]
     pub tokens: TokenSettings,
+    /// Create the demo group and VM (with its on-VM endpoints) on the first start.
+    #[serde(default = "default_demo")]
+    pub demo: bool,
 }
 
 /// The host names (and suffixes) of the services, as Azure names them.
@@ -101,6 +105,9 @@ fn default_blob() -> String {
 fn default_datalake() -> String {
     "azuredatalakestore.net".to_owned()
 }
+fn default_demo() -> bool {
+    true
+}
 fn default_app_lifetime() -> i64 {
     3599
 }
@@ -156,6 +163,7 @@ impl Config {
             listen: default_listen(),
             names: HostNames::default(),
             tokens: TokenSettings::default(),
+            demo: default_demo(),
         }
     }
 

@@ -5,7 +5,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::demo::Demo;
 use crate::tls::write_private;
+
+/// Where the on-VM endpoints of the demo VM listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalEndpoints {
+    /// IMDS (`/metadata/...`, also App Service's `/msi/token`).
+    pub imds: std::net::SocketAddr,
+    /// The VM extension and Cloud Shell endpoint (`/oauth2/token`).
+    pub extension: std::net::SocketAddr,
+}
 
 /// The contents of `connection.json`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +35,18 @@ pub struct ConnectionInfo {
     pub client_secret: String,
     /// The Entra authority for clients (`{https}/{tenantId}`).
     pub authority: String,
+    /// The demo VM's IMDS base URL (`http://127.0.0.1:port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imds: Option<String>,
+    /// The demo VM's extension / Cloud Shell base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    /// The App Service secret of the demo VM's endpoint (`IDENTITY_HEADER`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_header: Option<String>,
+    /// The demo resource group, VM and identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo: Option<Demo>,
 }
 
 impl std::fmt::Debug for ConnectionInfo {

@@ -10,6 +10,7 @@
 mod admin;
 pub mod config;
 mod connection;
+mod demo;
 pub mod hosts;
 mod serve;
 pub mod tls;
@@ -30,7 +31,8 @@ use tokio_rustls::TlsAcceptor;
 
 pub use admin::PeerAddr;
 pub use config::{Config, ConfigError, default_data_dir};
-pub use connection::ConnectionInfo;
+pub use connection::{ConnectionInfo, LocalEndpoints};
+pub use demo::{Demo, DemoError};
 pub use tls::{LocalCa, TlsError};
 
 /// Why azlite could not start.
@@ -54,6 +56,9 @@ pub enum StartError {
     /// ARM could not start.
     #[error("cannot start the resource manager")]
     Arm(#[from] ArmOpenError),
+    /// The demo VM could not be made.
+    #[error(transparent)]
+    Demo(#[from] DemoError),
     /// The CA or the server certificate failed.
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -76,6 +81,8 @@ pub struct Cloud {
     sts: Arc<Sts>,
     arm: Arc<Arm>,
     graph: Arc<Graph>,
+    imds: Option<Arc<azlite_imds::Imds>>,
+    demo: Option<Demo>,
     bootstrap: Arc<Bootstrap>,
     owner_secret: String,
     ca: LocalCa,
@@ -145,6 +152,32 @@ impl Cloud {
         ));
         let arm =
             Arc::new(Arm::open(store.clone(), keys, dyn_clock_for_arm, arm_config, &owners).await?);
+        let demo = if config.demo {
+            let arm_router = arm.clone().router();
+            demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
+        } else {
+            None
+        };
+        let imds = match &demo {
+            Some(demo) => {
+                let vm: azlite_types::ResourceId =
+                    demo.vm_id
+                        .parse()
+                        .map_err(|e: azlite_types::ResourceIdError| {
+                            StartError::Demo(DemoError::invalid_vm_id(e.to_string()))
+                        })?;
+                let tokens: Arc<dyn azlite_token::ManagedIdentityTokens> = sts.clone();
+                let source = Arc::new(azlite_imds::StoreVmIdentities::new(store.clone()));
+                let clock: Arc<dyn Clock> = clock.clone();
+                Some(Arc::new(azlite_imds::Imds::new(
+                    azlite_imds::ImdsConfig::new(vm),
+                    source,
+                    tokens,
+                    clock,
+                )))
+            }
+            None => None,
+        };
         let ca = LocalCa::load_or_create(&dir)?;
         let acceptor = TlsAcceptor::from(ca.server_config(&config.certificate_names())?);
         Ok(Self {
@@ -154,6 +187,8 @@ impl Cloud {
             sts,
             arm,
             graph,
+            imds,
+            demo,
             bootstrap: Arc::new(bootstrap),
             owner_secret,
             ca,
@@ -191,9 +226,28 @@ impl Cloud {
         &self.ca
     }
 
-    /// What clients need to reach this azlite on `addr`.
-    pub fn connection_info(&self, addr: SocketAddr) -> ConnectionInfo {
+    /// The demo VM, if it exists.
+    pub fn demo(&self) -> Option<&Demo> {
+        self.demo.as_ref()
+    }
+
+    /// The on-VM endpoints of the demo VM (IMDS, the VM extension, Cloud Shell, App Service),
+    /// served over plain HTTP on their own listeners, as on a VM.
+    pub fn imds_router(&self) -> Option<Router> {
+        self.imds.clone().map(azlite_imds::Imds::router)
+    }
+
+    /// What clients need to reach this azlite on `addr` (and its on-VM endpoints).
+    pub fn connection_info(
+        &self,
+        addr: SocketAddr,
+        local: Option<LocalEndpoints>,
+    ) -> ConnectionInfo {
         let https = format!("https://{addr}");
+        let identity_header = self
+            .imds
+            .as_ref()
+            .map(|i| i.config().identity_header.clone());
         ConnectionInfo {
             authority: format!("{https}/{}", self.bootstrap.tenant.id),
             https,
@@ -202,12 +256,20 @@ impl Cloud {
             subscription_id: self.bootstrap.subscription.id.to_string(),
             client_id: self.bootstrap.owner_app.app_id.to_string(),
             client_secret: self.owner_secret.clone(),
+            imds: local.map(|l| format!("http://{}", l.imds)),
+            extension: local.map(|l| format!("http://{}", l.extension)),
+            identity_header: local.and(identity_header),
+            demo: self.demo.clone(),
         }
     }
 
     /// Writes `connection.json` for a listener on `addr`.
-    pub fn write_connection_file(&self, addr: SocketAddr) -> Result<ConnectionInfo, StartError> {
-        let info = self.connection_info(addr);
+    pub fn write_connection_file(
+        &self,
+        addr: SocketAddr,
+        local: Option<LocalEndpoints>,
+    ) -> Result<ConnectionInfo, StartError> {
+        let info = self.connection_info(addr, local);
         info.write(&self.config.data_dir)
             .map_err(|source| StartError::ConnectionFile {
                 path: ConnectionInfo::path(&self.config.data_dir),
@@ -236,6 +298,17 @@ impl Cloud {
         let app = self.router();
         serve::serve_tls(listener, self.acceptor.clone(), app, shutdown).await;
     }
+}
+
+/// Serves on-VM endpoints (plain HTTP, as on a VM) on `listener` until `shutdown` resolves.
+pub async fn serve_plain_http(
+    router: Router,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
-use azlite_server::{Cloud, Config, ConnectionInfo};
+use azlite_server::{Cloud, Config, ConnectionInfo, LocalEndpoints};
 use clap::Args;
 use tokio::net::TcpListener;
 
@@ -15,6 +15,22 @@ pub(crate) struct UpArgs {
     /// Address of the HTTPS listener (port 0 picks a free port).
     #[arg(long, env = "AZLITE_LISTEN", value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Address of the demo VM's IMDS (plain HTTP, as on a VM; port 0 picks a free port).
+    #[arg(
+        long,
+        env = "AZLITE_IMDS_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:50343"
+    )]
+    imds_listen: SocketAddr,
+    /// Address of the demo VM's extension and Cloud Shell endpoint (`/oauth2/token`).
+    #[arg(
+        long,
+        env = "AZLITE_EXTENSION_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:50342"
+    )]
+    extension_listen: SocketAddr,
     /// A TOML configuration file (see `azlite-server/src/config.rs`).
     #[arg(long, env = "AZLITE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -38,13 +54,46 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
         format!("cannot listen on {listen} (is another azlite running? try --listen 127.0.0.1:0)")
     })?;
     let addr = listener.local_addr()?;
-    let info = cloud.write_connection_file(addr)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut local = None;
+    let mut endpoints = Vec::new();
+    if let Some(router) = cloud.imds_router() {
+        let imds = bind(args.imds_listen, "--imds-listen").await?;
+        let extension = bind(args.extension_listen, "--extension-listen").await?;
+        local = Some(LocalEndpoints {
+            imds: imds.local_addr()?,
+            extension: extension.local_addr()?,
+        });
+        for listener in [imds, extension] {
+            let mut stopped = stopped.clone();
+            let shutdown = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            let server = azlite_server::serve_plain_http(router.clone(), listener, shutdown);
+            endpoints.push(tokio::spawn(server));
+        }
+    }
+    let info = cloud.write_connection_file(addr, local)?;
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(%addr, ready_ms = format!("{ready_ms:.1}"), "azlite is ready");
     print_ready(&data_dir, &info);
-    cloud.serve(listener, shutdown_signal()).await;
+    cloud
+        .serve(listener, async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        })
+        .await;
+    for endpoint in endpoints {
+        let _ = endpoint.await;
+    }
     tracing::info!("azlite stopped");
     Ok(())
+}
+
+async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (another azlite? choose another with {flag} 127.0.0.1:0)")
+    })
 }
 
 fn init_tracing() {
@@ -78,7 +127,7 @@ The owner service principal (Owner of subscription {sub}):
 
 MSAL and azure-identity clients pointed at {https} need instance discovery turned off
 (disable_instance_discovery=True), or they ask login.microsoftonline.com about it.
-Stop with Ctrl-C.",
+{vm}Stop with Ctrl-C.",
         https = info.https,
         authority = info.authority,
         conn = ConnectionInfo::path(data_dir).display(),
@@ -86,7 +135,35 @@ Stop with Ctrl-C.",
         tenant = info.tenant_id,
         client = info.client_id,
         secret = info.client_secret,
+        vm = demo_text(info),
     );
+}
+
+/// How to reach the demo VM's managed identity: the endpoints, and the environment variables
+/// that point the SDKs at them.
+fn demo_text(info: &ConnectionInfo) -> String {
+    let (Some(demo), Some(imds), Some(extension)) = (&info.demo, &info.imds, &info.extension)
+    else {
+        return String::new();
+    };
+    format!(
+        "
+The demo VM {vm} (group {group}) has a system-assigned identity {principal} with Reader on
+its group. Its endpoints, and the variables that point SDKs at them:
+
+  IMDS             {imds}/metadata/identity/oauth2/token  (header Metadata: true)
+  VM extension     {extension}/oauth2/token
+
+  export AZURE_POD_IDENTITY_AUTHORITY_HOST={imds}        # azure-identity, MSAL: IMDS
+  export IDENTITY_ENDPOINT={imds}/msi/token IDENTITY_HEADER={header}   # App Service
+  export MSI_ENDPOINT={extension}/oauth2/token                # Cloud Shell
+
+",
+        vm = demo.vm,
+        group = demo.resource_group,
+        principal = demo.principal_id,
+        header = info.identity_header.as_deref().unwrap_or_default(),
+    )
 }
 
 async fn shutdown_signal() {
