@@ -17,6 +17,7 @@
 pub mod conformance;
 mod error;
 mod models;
+mod secrets;
 mod sqlite;
 
 pub use error::StoreError;

@@ -10,7 +10,6 @@ use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId, UnixTime};
 use uuid::Uuid;
 
 use crate::StsError;
-use crate::secrets::{hash_secret, new_client_secret, new_salt};
 
 const SETTING_TENANT: &str = "bootstrap.tenant_id";
 const SETTING_SUBSCRIPTION: &str = "bootstrap.subscription_id";
@@ -176,18 +175,9 @@ fn app_and_principal(
 }
 
 fn add_secret_to(batch: &mut WriteBatch, app_id: ClientId, now: UnixTime) -> String {
-    let secret = new_client_secret();
-    let salt = new_salt();
-    batch.password_credentials.push(PasswordCredential {
-        key_id: Uuid::new_v4(),
-        app_id,
-        display_name: "azlite".to_owned(),
-        hint: secret[..3].to_owned(),
-        secret_hash: hash_secret(&salt, &secret),
-        salt,
-        start: now,
-        end: now + SECRET_LIFETIME,
-    });
+    let (credential, secret) =
+        PasswordCredential::mint(app_id, "azlite", now, now + SECRET_LIFETIME);
+    batch.password_credentials.push(credential);
     secret
 }
 

@@ -11,7 +11,6 @@ use time::macros::format_description;
 
 use crate::issue::{ClientAuthentication, Issuance, IssuedToken};
 use crate::resources::{self, Resource};
-use crate::secrets::secret_matches;
 use crate::{Sts, StsError};
 
 /// The JWT-bearer client assertion type (RFC 7523).
@@ -195,10 +194,7 @@ impl Sts {
     async fn check_secret(&self, client_id: ClientId, secret: &str) -> Result<(), StsError> {
         let now = self.clock.now();
         let credentials = self.store.list_password_credentials(client_id).await?;
-        match credentials
-            .iter()
-            .find(|c| secret_matches(&c.salt, secret, &c.secret_hash))
-        {
+        match credentials.iter().find(|c| c.matches(secret)) {
             Some(c) if c.end <= now || c.start > now => {
                 Err(StsError::ExpiredClientSecret(client_id.to_string()))
             }
