@@ -530,3 +530,43 @@ def msi_client(azlite: Azlite, credential: Any = None) -> Any:
     from azure.mgmt.msi import ManagedServiceIdentityClient
 
     return ManagedServiceIdentityClient(credential or azlite.credential(), azlite.subscription_id, **azlite.mgmt_options())
+
+
+# ---------------------------------------------------------------------------------------
+# The demo VM's managed-identity endpoints (test_imds_tutorial.py, test_imds_clients.py)
+# ---------------------------------------------------------------------------------------
+
+# Every variable through which azure-identity or MSAL could pick a managed-identity source,
+# an authority or a credential: cleared before a test sets the ones it means.
+_MI_ENV_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "MSAL_")
+_MI_ENV_NAMES = ("IMDS_ENDPOINT", "AZUREPS_HOST_ENVIRONMENT")
+
+
+@pytest.fixture
+def mi_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """monkeypatch with every managed-identity variable (AZURE_*, IDENTITY_*, MSI_*, MSAL_*,
+    IMDS_ENDPOINT, AZUREPS_HOST_ENVIRONMENT) removed; set yours on it. Only loopback http
+    URLs of azlite may be set: nothing here may reach 169.254.169.254."""
+    for name in list(os.environ):
+        if name.startswith(_MI_ENV_PREFIXES) or name in _MI_ENV_NAMES:
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def demo_vm(azlite: Azlite) -> dict[str, Any]:
+    """connection.json's `demo` block, after checking the endpoints are there and loopback."""
+    info = azlite.info
+    missing = {"imds", "extension", "identityHeader", "demo"} - set(info)
+    assert not missing, f"connection.json lacks {sorted(missing)}"
+    for key in ("imds", "extension"):
+        url = urlsplit(info[key])
+        assert url.scheme == "http" and _is_loopback_host(url.hostname), f"{key} is not a loopback http URL: {info[key]!r}"
+    return info["demo"]
+
+
+def demo_group_path(azlite: Azlite) -> str:
+    return f"/subscriptions/{azlite.subscription_id}/resourceGroups/{demo_vm(azlite)['resourceGroup']}"
+
+
+def demo_vm_path(azlite: Azlite) -> str:
+    return f"{demo_group_path(azlite)}/providers/Microsoft.Compute/virtualMachines/{demo_vm(azlite)['vm']}"

@@ -132,12 +132,26 @@ impl VmIdentities for StoreVmIdentities {
         let Some(resource) = self.store.get_resource(vm).await? else {
             return Ok(None);
         };
-        identities_from_body(&resource.body)
-            .map(Some)
-            .map_err(|why| SourceError::Corrupt {
+        let mut identities =
+            identities_from_body(&resource.body).map_err(|why| SourceError::Corrupt {
                 vm: vm.to_string(),
                 why,
-            })
+            })?;
+        // A user-assigned identity deleted while still attached stays in the VM's block (as in
+        // Azure), but its principal is gone: it can have no token, cached or not.
+        let mut present = Vec::with_capacity(identities.user_assigned.len());
+        for identity in identities.user_assigned {
+            if self
+                .store
+                .get_service_principal(identity.principal_id)
+                .await?
+                .is_some()
+            {
+                present.push(identity);
+            }
+        }
+        identities.user_assigned = present;
+        Ok(Some(identities))
     }
 
     async fn instance(&self, vm: &ResourceId) -> Result<Option<VmInstance>, SourceError> {
