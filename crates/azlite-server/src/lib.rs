@@ -14,6 +14,7 @@ mod demo;
 pub mod hosts;
 mod serve;
 pub mod tls;
+mod vm_endpoints;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub use config::{Config, ConfigError, default_data_dir};
 pub use connection::{ConnectionInfo, LocalEndpoints};
 pub use demo::{Demo, DemoError};
 pub use tls::{LocalCa, TlsError};
+pub use vm_endpoints::{VmEndpoints, VmEndpointsError, open_vm_endpoints};
 
 /// Why azlite could not start.
 #[derive(Debug, thiserror::Error)]

@@ -10,6 +10,7 @@ mod client;
 mod clock;
 mod group;
 mod identity;
+mod imds;
 mod keys;
 mod role;
 mod up;
@@ -49,6 +50,8 @@ enum Command {
         #[command(subcommand)]
         command: clock::ClockCommand,
     },
+    /// Serve another VM's managed-identity endpoints (IMDS and friends) in the foreground.
+    Imds(imds::ImdsArgs),
     /// Resource groups (as `az group`).
     Group {
         #[command(subcommand)]
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
                 Command::Ca => ca::run(&data_dir),
                 Command::Keys { command } => keys::run(&data_dir, command).await,
                 Command::Clock { command } => clock::run(&data_dir, command).await,
+                Command::Imds(args) => imds::run(&data_dir, args).await,
                 Command::Group { command } => group::run(&data_dir, command).await,
                 Command::Role { command } => role::run(&data_dir, command).await,
                 Command::Identity { command } => identity::run(&data_dir, command).await,
