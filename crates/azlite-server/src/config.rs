@@ -41,6 +41,11 @@ pub struct Config {
     /// Create the demo group and VM (with its on-VM endpoints) on the first start.
     #[serde(default = "default_demo")]
     pub demo: bool,
+    /// Make the demo VM an Azure Arc machine too: the directory where its Arc endpoint
+    /// writes the one-time key files its 401 challenge names (clients insist on
+    /// `/var/opt/azcmagent/tokens`). Off when absent.
+    #[serde(default)]
+    pub arc_key_directory: Option<PathBuf>,
 }
 
 /// The host names (and suffixes) of the services, as Azure names them.
@@ -164,6 +169,7 @@ impl Config {
             names: HostNames::default(),
             tokens: TokenSettings::default(),
             demo: default_demo(),
+            arc_key_directory: None,
         }
     }
 

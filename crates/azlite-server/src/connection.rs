@@ -15,6 +15,8 @@ pub struct LocalEndpoints {
     pub imds: std::net::SocketAddr,
     /// The VM extension and Cloud Shell endpoint (`/oauth2/token`).
     pub extension: std::net::SocketAddr,
+    /// The Azure Arc endpoint, when the demo VM is also an Arc machine.
+    pub arc: Option<std::net::SocketAddr>,
 }
 
 /// The contents of `connection.json`.
@@ -41,6 +43,9 @@ pub struct ConnectionInfo {
     /// The demo VM's extension / Cloud Shell base URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
+    /// The demo VM's Azure Arc endpoint base URL, when enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arc: Option<String>,
     /// The App Service secret of the demo VM's endpoint (`IDENTITY_HEADER`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_header: Option<String>,

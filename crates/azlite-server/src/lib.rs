@@ -171,8 +171,10 @@ impl Cloud {
                 let tokens: Arc<dyn azlite_token::ManagedIdentityTokens> = sts.clone();
                 let source = Arc::new(azlite_imds::StoreVmIdentities::new(store.clone()));
                 let clock: Arc<dyn Clock> = clock.clone();
+                let mut imds_config = azlite_imds::ImdsConfig::new(vm);
+                imds_config.arc_key_directory = config.arc_key_directory.clone();
                 Some(Arc::new(azlite_imds::Imds::new(
-                    azlite_imds::ImdsConfig::new(vm),
+                    imds_config,
                     source,
                     tokens,
                     clock,
@@ -239,6 +241,12 @@ impl Cloud {
         self.imds.clone().map(azlite_imds::Imds::router)
     }
 
+    /// The demo VM's Azure Arc endpoint (its own listener: Arc uses IMDS's path with another
+    /// protocol), when `arc_key_directory` is configured.
+    pub fn arc_router(&self) -> Option<Router> {
+        self.imds.clone().and_then(azlite_imds::Imds::arc_router)
+    }
+
     /// What clients need to reach this azlite on `addr` (and its on-VM endpoints).
     pub fn connection_info(
         &self,
@@ -260,6 +268,7 @@ impl Cloud {
             client_secret: self.owner_secret.clone(),
             imds: local.map(|l| format!("http://{}", l.imds)),
             extension: local.map(|l| format!("http://{}", l.extension)),
+            arc: local.and_then(|l| l.arc).map(|a| format!("http://{a}")),
             identity_header: local.and(identity_header),
             demo: self.demo.clone(),
         }

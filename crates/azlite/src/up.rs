@@ -31,6 +31,18 @@ pub(crate) struct UpArgs {
         default_value = "127.0.0.1:50342"
     )]
     extension_listen: SocketAddr,
+    /// Make the demo VM an Azure Arc machine too, writing the one-time key files of its
+    /// challenge into DIR (clients insist on /var/opt/azcmagent/tokens).
+    #[arg(long, env = "AZLITE_ARC_KEY_DIR", value_name = "DIR")]
+    arc_key_dir: Option<PathBuf>,
+    /// Address of the demo VM's Azure Arc endpoint (with --arc-key-dir).
+    #[arg(
+        long,
+        env = "AZLITE_ARC_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:40342"
+    )]
+    arc_listen: SocketAddr,
     /// A TOML configuration file (see `azlite-server/src/config.rs`).
     #[arg(long, env = "AZLITE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -46,6 +58,10 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
+    if let Some(dir) = &args.arc_key_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        config.arc_key_directory = Some(dir.clone());
+    }
     let listen = config.listen;
     let cloud = Cloud::open(config)
         .await
@@ -60,16 +76,25 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     if let Some(router) = cloud.imds_router() {
         let imds = bind(args.imds_listen, "--imds-listen").await?;
         let extension = bind(args.extension_listen, "--extension-listen").await?;
+        let (imds_addr, extension_addr) = (imds.local_addr()?, extension.local_addr()?);
+        let mut listeners = vec![(router.clone(), imds), (router.clone(), extension)];
+        let mut arc_addr = None;
+        if let Some(arc_router) = cloud.arc_router() {
+            let arc = bind(args.arc_listen, "--arc-listen").await?;
+            arc_addr = Some(arc.local_addr()?);
+            listeners.push((arc_router, arc));
+        }
         local = Some(LocalEndpoints {
-            imds: imds.local_addr()?,
-            extension: extension.local_addr()?,
+            imds: imds_addr,
+            extension: extension_addr,
+            arc: arc_addr,
         });
-        for listener in [imds, extension] {
+        for (router, listener) in listeners {
             let mut stopped = stopped.clone();
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
-            let server = azlite_server::serve_plain_http(router.clone(), listener, shutdown);
+            let server = azlite_server::serve_plain_http(router, listener, shutdown);
             endpoints.push(tokio::spawn(server));
         }
     }
@@ -157,12 +182,15 @@ its group. Its endpoints, and the variables that point SDKs at them:
   export AZURE_POD_IDENTITY_AUTHORITY_HOST={imds}        # azure-identity, MSAL: IMDS
   export IDENTITY_ENDPOINT={imds}/msi/token IDENTITY_HEADER={header}   # App Service
   export MSI_ENDPOINT={extension}/oauth2/token                # Cloud Shell
-
+{arc}
 ",
         vm = demo.vm,
         group = demo.resource_group,
         principal = demo.principal_id,
         header = info.identity_header.as_deref().unwrap_or_default(),
+        arc = info.arc.as_ref().map_or_else(String::new, |arc| format!(
+            "  export IDENTITY_ENDPOINT={arc}/metadata/identity/oauth2/token IMDS_ENDPOINT={arc}   # Azure Arc\n"
+        )),
     )
 }
 
