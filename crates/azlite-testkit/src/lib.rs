@@ -133,6 +133,97 @@ impl TestCloud {
     }
 }
 
+/// A service principal made for a test, with a token for ARM.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Its app (client) id.
+    pub app_id: String,
+    /// Its object (principal) id.
+    pub object_id: String,
+    /// A token for ARM.
+    pub token: String,
+}
+
+/// The scope of an ARM token.
+pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
+
+impl TestCloud {
+    /// A token for ARM, as the owner.
+    pub async fn owner_arm_token(&self) -> String {
+        self.owner_token(ARM_SCOPE)
+            .await
+            .expect("the owner gets a token")
+    }
+
+    /// Calls ARM by path with `token`; returns the status and the JSON body (null if none).
+    pub async fn arm(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        api_version: &str,
+    ) -> (u16, Value) {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let url = self.url(&format!("{path}{separator}api-version={api_version}"));
+        let method = method.parse().expect("an HTTP method");
+        let mut request = self.http.request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("azlite answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Registers an application with a secret (through the admin route) and gets it a token
+    /// for ARM.
+    pub async fn new_principal(&self, name: &str) -> Principal {
+        let owner = self.owner_arm_token().await;
+        let app: Value = self
+            .http
+            .post(self.url("/azlite/admin/applications"))
+            .bearer_auth(&owner)
+            .json(&serde_json::json!({ "displayName": name, "password": true }))
+            .send()
+            .await
+            .expect("azlite answers")
+            .json()
+            .await
+            .expect("JSON");
+        let app_id = app["appId"].as_str().expect("an appId").to_owned();
+        let secret = app["password"].as_str().expect("a password");
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", app_id.as_str()),
+            ("client_secret", secret),
+            ("scope", ARM_SCOPE),
+        ];
+        let (status, body) = self
+            .token_request(&self.info.tenant_id, &form)
+            .await
+            .expect("the STS answers");
+        assert_eq!(status, 200, "{body}");
+        Principal {
+            app_id,
+            object_id: app["servicePrincipalObjectId"]
+                .as_str()
+                .expect("an object id")
+                .to_owned(),
+            token: body["access_token"].as_str().expect("a token").to_owned(),
+        }
+    }
+
+    /// The id path of a resource group of the default subscription.
+    pub fn group_path(&self, name: &str) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{name}",
+            self.info.subscription_id
+        )
+    }
+}
+
 impl Drop for TestCloud {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

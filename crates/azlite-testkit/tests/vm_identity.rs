@@ -2,18 +2,12 @@
 //! principals, VMs with system- and user-assigned identities as the VM REST tutorial
 //! configures them, and ARM's linked authorization for attaching an identity.
 
-use azlite_testkit::TestCloud;
+use azlite_testkit::{Principal, TestCloud};
 use serde_json::{Value, json};
 
 const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
 const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
 const MANAGED_IDENTITY_OPERATOR: &str = "f1a07417-d97a-45cb-824c-7a7467783830";
-
-struct Principal {
-    app_id: String,
-    object_id: String,
-    token: String,
-}
 
 async fn call_with_version(
     cloud: &TestCloud,
@@ -23,21 +17,7 @@ async fn call_with_version(
     body: Option<Value>,
     api_version: &str,
 ) -> (u16, Value) {
-    let url = cloud.url(&format!(
-        "{path}{}api-version={api_version}",
-        if path.contains('?') { "&" } else { "?" }
-    ));
-    let mut request = cloud
-        .http
-        .request(method.parse().unwrap(), url)
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    cloud.arm(token, method, path, body, api_version).await
 }
 
 /// The tutorial's api-version for VMs; ARM accepts any date-style version for every type.
@@ -52,49 +32,15 @@ async fn call(
 }
 
 async fn owner(cloud: &TestCloud) -> String {
-    cloud
-        .owner_token("https://management.azure.com/.default")
-        .await
-        .unwrap()
+    cloud.owner_arm_token().await
 }
 
 async fn new_principal(cloud: &TestCloud, name: &str) -> Principal {
-    let owner = owner(cloud).await;
-    let response = cloud
-        .http
-        .post(cloud.url("/azlite/admin/applications"))
-        .bearer_auth(&owner)
-        .json(&json!({ "displayName": name, "password": true }))
-        .send()
-        .await
-        .unwrap();
-    let app: Value = response.json().await.unwrap();
-    let app_id = app["appId"].as_str().unwrap().to_owned();
-    let (status, body) = cloud
-        .token_request(
-            &cloud.info.tenant_id,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &app_id),
-                ("client_secret", app["password"].as_str().unwrap()),
-                ("scope", "https://management.azure.com/.default"),
-            ],
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{body}");
-    Principal {
-        app_id,
-        object_id: app["servicePrincipalObjectId"].as_str().unwrap().to_owned(),
-        token: body["access_token"].as_str().unwrap().to_owned(),
-    }
+    cloud.new_principal(name).await
 }
 
 fn group(cloud: &TestCloud, name: &str) -> String {
-    format!(
-        "/subscriptions/{}/resourceGroups/{name}",
-        cloud.info.subscription_id
-    )
+    cloud.group_path(name)
 }
 
 fn identity_path(cloud: &TestCloud, rg: &str, name: &str) -> String {
