@@ -248,11 +248,16 @@ pub(crate) fn metadata_endpoints(config: &ArmConfig, headers: &HeaderMap) -> Res
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
+    // Reached by IP address or `localhost`, the endpoints are that listener; reached by one of
+    // Azure's names, they are Azure's names (which resolve to azlite where it is reached so).
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
     let by_ip = host.is_empty()
-        || !host
-            .split(':')
-            .next()
-            .is_some_and(|h| h.eq_ignore_ascii_case(&config.management_host));
+        || name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::IpAddr>().is_ok();
     let (arm, login, graph) = if by_ip {
         let base = format!("https://{host}/");
         (base.clone(), base.clone(), base)
@@ -286,4 +291,59 @@ pub(crate) fn metadata_endpoints(config: &ArmConfig, headers: &HeaderMap) -> Res
             },
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoints_for(host: &str) -> Value {
+        let config = ArmConfig {
+            login_host: "login.microsoftonline.com".into(),
+            management_host: "management.azure.com".into(),
+            graph_host: "graph.microsoft.com".into(),
+            storage_suffix: "core.windows.net".into(),
+            vault_suffix: "vault.azure.net".into(),
+            datalake_suffix: "azuredatalakestore.net".into(),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(axum::http::header::HOST, host.parse().unwrap());
+        let response = metadata_endpoints(&config, &headers);
+        let body = body_of(response);
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    fn body_of(response: Response) -> Vec<u8> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap()
+                .to_vec()
+        })
+    }
+
+    #[test]
+    fn endpoints_name_the_listener_when_reached_by_address_and_azure_otherwise() {
+        assert_eq!(
+            endpoints_for("127.0.0.1:8443")["resourceManager"],
+            "https://127.0.0.1:8443/"
+        );
+        assert_eq!(
+            endpoints_for("[::1]:8443")["authentication"]["loginEndpoint"],
+            "https://[::1]:8443/"
+        );
+        assert_eq!(
+            endpoints_for("localhost:8443")["resourceManager"],
+            "https://localhost:8443/"
+        );
+        let azure = endpoints_for("management.core.windows.net");
+        assert_eq!(azure["resourceManager"], "https://management.azure.com/");
+        assert_eq!(
+            azure["authentication"]["loginEndpoint"],
+            "https://login.microsoftonline.com/"
+        );
+    }
 }

@@ -124,8 +124,7 @@ impl Cloud {
             ..StsConfig::default()
         };
         let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let dyn_clock_for_arm = dyn_clock.clone();
-        let sts = Arc::new(Sts::open(store.clone(), dyn_clock, sts_config).await?);
+        let sts = Arc::new(Sts::open(store.clone(), dyn_clock.clone(), sts_config).await?);
         let bootstrap = azlite_sts::bootstrap(store.as_ref(), clock.now()).await?;
         let owner_secret = owner_secret(&dir, &store, &bootstrap, clock.now()).await?;
         let arm_config = ArmConfig {
@@ -147,13 +146,13 @@ impl Cloud {
         let graph = Arc::new(Graph::new(
             store.clone(),
             keys.clone(),
-            dyn_clock_for_arm.clone(),
+            dyn_clock.clone(),
             GraphConfig {
                 administrators: [bootstrap.owner.object_id].into(),
             },
         ));
         let arm =
-            Arc::new(Arm::open(store.clone(), keys, dyn_clock_for_arm, arm_config, &owners).await?);
+            Arc::new(Arm::open(store.clone(), keys, dyn_clock.clone(), arm_config, &owners).await?);
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -170,7 +169,7 @@ impl Cloud {
                         })?;
                 let tokens: Arc<dyn azlite_token::ManagedIdentityTokens> = sts.clone();
                 let source = Arc::new(azlite_imds::StoreVmIdentities::new(store.clone()));
-                let clock: Arc<dyn Clock> = clock.clone();
+                let clock = dyn_clock.clone();
                 let mut imds_config = azlite_imds::ImdsConfig::new(vm);
                 imds_config.arc_key_directory = config.arc_key_directory.clone();
                 Some(Arc::new(azlite_imds::Imds::new(
