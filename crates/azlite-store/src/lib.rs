@@ -171,6 +171,15 @@ pub trait ArmStore: Send + Sync {
         resource_type: Option<&str>,
     ) -> StoreResult<Vec<Resource>>;
 
+    /// The resources of `resource_type` named `name` in every subscription, oldest first
+    /// (both compared case-insensitively): how a data plane finds the resource behind a
+    /// global name (`<vault>.vault.azure.net`), and how ARM keeps such names unique.
+    async fn find_resources_by_name(
+        &self,
+        resource_type: &str,
+        name: &str,
+    ) -> StoreResult<Vec<Resource>>;
+
     /// A role assignment by id (its name).
     async fn get_role_assignment(&self, id: Uuid) -> StoreResult<Option<RoleAssignmentRecord>>;
     /// Every role assignment, oldest first: what the authorization index loads at start.

@@ -370,3 +370,48 @@ pub async fn role_assignments(store: &dyn Store) {
         .expect("get");
     assert_eq!(got, Some(same_triple));
 }
+
+/// A global name finds its resources in every subscription, in any case, oldest first, and
+/// only of the type asked: the lookup behind `<vault>.vault.azure.net`.
+pub async fn resources_by_name(store: &dyn Store) {
+    let name = format!("Kv{}", Uuid::new_v4().simple());
+    let group1 = resource_group(SubscriptionId::new_random(), "G1", T0);
+    let group2 = resource_group(SubscriptionId::new_random(), "G2", T0);
+    let first = resource(&group2, "Microsoft.KeyVault/vaults", &name, T0);
+    let second = resource(
+        &group1,
+        "Microsoft.KeyVault/vaults",
+        &name.to_uppercase(),
+        T0 + 1,
+    );
+    let other_type = resource(&group1, "Microsoft.Storage/storageAccounts", &name, T0);
+    let other_name = resource(
+        &group1,
+        "Microsoft.KeyVault/vaults",
+        &format!("{name}x"),
+        T0,
+    );
+    let batch = WriteBatch {
+        resource_groups: vec![group1, group2],
+        resources: vec![second.clone(), first.clone(), other_type, other_name],
+        ..WriteBatch::default()
+    };
+    apply(store, batch, "insert resources").await;
+
+    for (ty, wanted) in [
+        ("Microsoft.KeyVault/vaults", name.to_lowercase()),
+        ("MICROSOFT.KEYVAULT/VAULTS", name.clone()),
+    ] {
+        let found = store.find_resources_by_name(ty, &wanted).await;
+        let found = found.expect("find_resources_by_name");
+        assert_eq!(found, vec![first.clone(), second.clone()], "{ty} {wanted}");
+    }
+    let found = store
+        .find_resources_by_name("Microsoft.KeyVault/vaults", "Kv%")
+        .await;
+    assert!(found.expect("find").is_empty(), "a name is not a pattern");
+    let found = store
+        .find_resources_by_name("Microsoft.KeyVault", &name)
+        .await;
+    assert!(found.expect("find").is_empty(), "a type matches whole");
+}

@@ -29,7 +29,7 @@ mod principals;
 mod tenants;
 
 pub use applications::{application_deletion, application_listing};
-pub use arm::{resource_groups, resources, role_assignments};
+pub use arm::{resource_groups, resources, resources_by_name, role_assignments};
 pub use arm_deletion::{
     deletions_before_inserts, names_are_not_patterns, resource_deletion, resource_group_deletion,
 };
@@ -58,6 +58,7 @@ pub async fn run_all(store: &dyn Store) {
     signing_keys(store).await;
     resource_groups(store).await;
     resources(store).await;
+    resources_by_name(store).await;
     role_assignments(store).await;
     resource_group_deletion(store).await;
     resource_deletion(store).await;

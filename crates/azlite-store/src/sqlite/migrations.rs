@@ -32,6 +32,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "ARM resource groups, resources and role assignments",
         sql: include_str!("migrations/0002_arm.sql"),
     },
+    Migration {
+        version: 3,
+        name: "resources by type and name across subscriptions",
+        sql: include_str!("migrations/0003_resource_names.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

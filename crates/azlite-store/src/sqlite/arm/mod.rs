@@ -62,6 +62,14 @@ const LIST_RESOURCES_IN_GROUP_OF_TYPE: &str = concat!(
      AND resource_type_folded = ?3 ORDER BY created_at, seq"
 );
 
+/// Resources by folded type and name in every subscription: `resources_by_type_name`.
+const FIND_RESOURCES_BY_NAME: &str = concat!(
+    "SELECT ",
+    resource_columns!(),
+    " FROM resources WHERE resource_type_folded = ?1 AND lower(name) = ?2 \
+     ORDER BY created_at, seq"
+);
+
 const GET_ROLE_ASSIGNMENT: &str = concat!(
     "SELECT ",
     role_assignment_columns!(),
@@ -140,6 +148,20 @@ impl ArmStore for SqliteStore {
                     stmt.query_map(rusqlite::params_from_iter(params), rows::resource)?
                         .collect()
                 })
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn find_resources_by_name(
+        &self,
+        resource_type: &str,
+        name: &str,
+    ) -> StoreResult<Vec<Resource>> {
+        let params = [fold_arm(resource_type), fold_arm(name)];
+        self.read(move |conn| {
+            conn.prepare_cached(FIND_RESOURCES_BY_NAME)
+                .and_then(|mut stmt| stmt.query_map(params, rows::resource)?.collect())
                 .map_err(backend)
         })
         .await
