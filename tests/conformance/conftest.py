@@ -570,3 +570,50 @@ def demo_group_path(azlite: Azlite) -> str:
 
 def demo_vm_path(azlite: Azlite) -> str:
     return f"{demo_group_path(azlite)}/providers/Microsoft.Compute/virtualMachines/{demo_vm(azlite)['vm']}"
+
+
+# ---------------------------------------------------------------------------------------
+# `azlite run`: programs that see a VM (the sandbox; see crates/azlite-sandbox)
+# ---------------------------------------------------------------------------------------
+
+# What a program on a real VM does not have: azlite-specific settings, the managed-identity
+# variables of other hosts (App Service, Cloud Shell, Arc), proxies. The sandbox removes
+# some of them itself; the suite removes them all so that nothing points a client at azlite.
+_SANDBOX_CLEARED_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "MSAL_", "IMDS_", "AZLITE_", "SSL_CERT_", "REQUESTS_CA", "CURL_CA")
+SANDBOX_TIMEOUT_S = 120
+
+
+def vm_environment() -> dict[str, str]:
+    """The suite's environment without any azlite- or Azure-specific variable."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(_SANDBOX_CLEARED_PREFIXES) and k not in _PROXY_VARIABLES
+    }
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def azlite_run(
+    azlite: Azlite,
+    *command: str,
+    vm: str | None = None,
+    arc: bool = False,
+    timeout: float = SANDBOX_TIMEOUT_S,
+    **kwargs: Any,
+) -> subprocess.CompletedProcess[str]:
+    """`azlite --data-dir D run [--vm VM] [--arc] -- COMMAND...` with a VM's environment,
+    output captured as text; the result as is (the caller checks it)."""
+    argv = [str(azlite_bin()), "--data-dir", str(azlite.data_dir), "run"]
+    argv += ["--vm", vm] if vm else []
+    argv += ["--arc"] if arc else []
+    argv += ["--", *command]
+    kwargs.setdefault("env", vm_environment())
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def python_in_vm(azlite: Azlite, code: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Runs Python `code` with the suite's interpreter (and its packages) under `azlite run`."""
+    import sys
+
+    return azlite_run(azlite, sys.executable, "-c", code, **kwargs)

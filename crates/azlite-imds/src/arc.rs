@@ -33,20 +33,24 @@ pub(crate) const SECRET_LIFETIME: i64 = 60;
 /// The secrets handed out and not yet used.
 #[derive(Debug)]
 pub(crate) struct ArcSecrets {
+    /// Where the key files are written.
     directory: PathBuf,
+    /// Where the client finds them (the challenge names this path).
+    client_directory: PathBuf,
     issued: Mutex<HashMap<String, (PathBuf, UnixTime)>>,
 }
 
 impl ArcSecrets {
-    /// Secrets written under `directory`.
-    pub(crate) fn new(directory: PathBuf) -> Self {
+    /// Secrets written under `directory`, which the client sees as `client_directory`.
+    pub(crate) fn new(directory: PathBuf, client_directory: PathBuf) -> Self {
         Self {
             directory,
+            client_directory,
             issued: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Writes a new secret to a new key file; returns the file's path.
+    /// Writes a new secret to a new key file; returns the file's path as the client sees it.
     async fn challenge(&self, now: UnixTime) -> Result<PathBuf, ImdsError> {
         let internal = |e: std::io::Error| ImdsError::Internal(Box::new(e));
         tokio::fs::create_dir_all(&self.directory)
@@ -58,7 +62,7 @@ impl ArcSecrets {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
-        let path = self.directory.join(name);
+        let path = self.directory.join(&name);
         let mut options = tokio::fs::OpenOptions::new();
         options.write(true).create_new(true);
         // The agent's files are readable by root and the `himds` group only.
@@ -83,7 +87,7 @@ impl ArcSecrets {
         for old in expired {
             let _ = tokio::fs::remove_file(old).await;
         }
-        Ok(path)
+        Ok(self.client_directory.join(name))
     }
 
     /// Takes `secret` if it was handed out and is still valid.

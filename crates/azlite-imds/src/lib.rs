@@ -89,6 +89,10 @@ pub struct ImdsConfig {
     /// Where Azure Arc's challenge key files are written; `None`: no Arc endpoint. Clients
     /// insist on `/var/opt/azcmagent/tokens` (reference §2.4).
     pub arc_key_directory: Option<PathBuf>,
+    /// Where the Arc client sees `arc_key_directory`, when elsewhere: `azlite run --arc`
+    /// mounts the server's directory at `/var/opt/azcmagent/tokens` inside the sandbox, and
+    /// the challenge must name the file as the client will open it. `None`: the same path.
+    pub arc_client_key_directory: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ImdsConfig {
@@ -99,6 +103,7 @@ impl std::fmt::Debug for ImdsConfig {
             .field("throttle", &self.throttle)
             .field("refresh_margin_seconds", &self.refresh_margin_seconds)
             .field("arc_key_directory", &self.arc_key_directory)
+            .field("arc_client_key_directory", &self.arc_client_key_directory)
             .finish()
     }
 }
@@ -112,6 +117,7 @@ impl ImdsConfig {
             throttle: false,
             refresh_margin_seconds: 300,
             arc_key_directory: None,
+            arc_client_key_directory: None,
         }
     }
 }
@@ -145,7 +151,10 @@ impl Imds {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let throttle = config.throttle.then(Throttle::default);
-        let arc = config.arc_key_directory.clone().map(arc::ArcSecrets::new);
+        let arc = config.arc_key_directory.clone().map(|directory| {
+            let seen_as = config.arc_client_key_directory.clone();
+            arc::ArcSecrets::new(directory.clone(), seen_as.unwrap_or(directory))
+        });
         Self {
             config,
             source,

@@ -12,6 +12,7 @@ pub mod config;
 mod connection;
 mod demo;
 pub mod hosts;
+pub mod sandbox;
 mod serve;
 pub mod tls;
 mod vm_endpoints;
@@ -301,6 +302,20 @@ impl Cloud {
             ),
         };
         Router::new().fallback(hosts::dispatch).with_state(services)
+    }
+
+    /// What the sandbox socket serves (`azlite run`): every VM's on-VM endpoints, and the
+    /// listener's services over TLS. Serve it with [`sandbox::serve_sandbox`].
+    pub fn sandbox_hub(&self) -> sandbox::SandboxHub {
+        sandbox::SandboxHub::new(
+            self.store.clone(),
+            self.sts.clone(),
+            self.clock.clone(),
+            self.acceptor.clone(),
+            self.router(),
+            self.config.names.clone(),
+            sandbox::arc_key_directory(&self.config.data_dir),
+        )
     }
 
     /// Serves on `listener` until `shutdown` resolves.

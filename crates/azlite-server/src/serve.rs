@@ -1,13 +1,15 @@
 //! The HTTPS listener: accept, TLS handshake, HTTP/1.1, and a graceful stop.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
@@ -18,7 +20,7 @@ use crate::hosts::Sni;
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections get to finish their requests once shutdown starts.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves `app` over TLS on `listener` until `shutdown` resolves, then lets requests in
 /// flight finish (up to a few seconds).
@@ -47,32 +49,7 @@ pub(crate) async fn serve_tls(
         let acceptor = acceptor.clone();
         let app = app.clone();
         let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let sni = tls.get_ref().1.server_name().map(str::to_owned);
-            let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-                let mut request = request.map(Body::new);
-                request.extensions_mut().insert(PeerAddr(peer));
-                request.extensions_mut().insert(Sni(sni.clone()));
-                app.clone().oneshot(request)
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(tls), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
+        tokio::spawn(serve_tls_stream(tcp, peer, acceptor, app, watcher));
     }
     drop(listener);
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
@@ -80,5 +57,42 @@ pub(crate) async fn serve_tls(
         .is_err()
     {
         tracing::warn!("some connections were still open after {DRAIN_TIMEOUT:?}; closing them");
+    }
+}
+
+/// Completes the TLS handshake on `stream` (a TCP connection, or one carried from a sandbox)
+/// and serves its HTTP/1.1 requests with `app`, each marked with `peer` and the SNI.
+pub(crate) async fn serve_tls_stream<S>(
+    stream: S,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    app: Router,
+    watcher: Watcher,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let sni = tls.get_ref().1.server_name().map(str::to_owned);
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(PeerAddr(peer));
+        request.extensions_mut().insert(Sni(sni.clone()));
+        app.clone().oneshot(request)
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(tls), service);
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }

@@ -57,29 +57,7 @@ pub async fn open_vm_endpoints(
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let clock: Arc<dyn Clock> = Arc::new(OffsetClock::new(offset));
-    let subscription = store
-        .list_subscriptions()
-        .await
-        .map_err(StartError::from)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| VmEndpointsError::NoStore(config.data_dir.clone()))?;
-    let vms: Vec<_> = store
-        .list_resources(
-            subscription.id,
-            group,
-            Some("Microsoft.Compute/virtualMachines"),
-        )
-        .await
-        .map_err(StartError::from)?
-        .into_iter()
-        .filter(|r| r.name.eq_ignore_ascii_case(name))
-        .collect();
-    let vm = match vms.as_slice() {
-        [] => return Err(VmEndpointsError::NoSuchVm(name.to_owned())),
-        [one] => one.id.clone(),
-        _ => return Err(VmEndpointsError::Ambiguous(name.to_owned())),
-    };
+    let vm = find_vm(store.as_ref(), name, group).await?;
     let sts_config = StsConfig {
         app_token_lifetime: config.tokens.app_lifetime_seconds,
         ..StsConfig::default()
@@ -103,4 +81,35 @@ pub async fn open_vm_endpoints(
         vm_id: vm.to_string(),
         identity_header,
     })
+}
+
+/// The VM `name` (in `group`, if given) of the default subscription.
+pub(crate) async fn find_vm(
+    store: &dyn Store,
+    name: &str,
+    group: Option<&str>,
+) -> Result<azlite_types::ResourceId, VmEndpointsError> {
+    let subscription = store
+        .list_subscriptions()
+        .await
+        .map_err(StartError::from)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| VmEndpointsError::NoSuchVm(name.to_owned()))?;
+    let vms: Vec<_> = store
+        .list_resources(
+            subscription.id,
+            group,
+            Some("Microsoft.Compute/virtualMachines"),
+        )
+        .await
+        .map_err(StartError::from)?
+        .into_iter()
+        .filter(|r| r.name.eq_ignore_ascii_case(name))
+        .collect();
+    match vms.as_slice() {
+        [] => Err(VmEndpointsError::NoSuchVm(name.to_owned())),
+        [one] => Ok(one.id.clone()),
+        _ => Err(VmEndpointsError::Ambiguous(name.to_owned())),
+    }
 }

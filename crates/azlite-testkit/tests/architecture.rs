@@ -83,8 +83,14 @@ fn dependencies_point_one_way() {
                 "azlite-imds",
             ],
         ),
+        // `azlite run`: a client of a running server, which it reaches through the server
+        // crate's `connection.json` and sandbox-socket protocol only.
+        ("azlite-sandbox", &["azlite-server"]),
         // The binary parses command lines and talks to the server.
-        ("azlite", &["azlite-server", "azlite-types"]),
+        (
+            "azlite",
+            &["azlite-server", "azlite-sandbox", "azlite-types"],
+        ),
         (
             "azlite-testkit",
             &[

@@ -13,6 +13,7 @@ mod identity;
 mod imds;
 mod keys;
 mod role;
+mod run;
 mod up;
 mod vm;
 
@@ -38,6 +39,10 @@ struct Cli {
 enum Command {
     /// Start azlite in the foreground.
     Up(up::UpArgs),
+    /// Run a program in a sandbox where it sees a VM with a managed identity: IMDS on
+    /// 169.254.169.254, Azure's host names served by azlite, azlite's CA trusted, and no
+    /// network but loopback.
+    Run(run::RunArgs),
     /// Print the path of the local CA certificate (creating the CA if needed).
     Ca,
     /// Manage the token-signing keys of a running azlite.
@@ -94,13 +99,27 @@ impl Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = cli.data_dir().and_then(|data_dir| {
+    let data_dir = cli.data_dir();
+    let command = cli.command;
+    if let Command::Run(args) = command {
+        // Before any thread exists: the sandbox may enter a user namespace.
+        let code = match data_dir {
+            Ok(data_dir) => run::run(data_dir, args),
+            Err(e) => {
+                eprintln!("azlite run: {e:#}");
+                run::SETUP_FAILED
+            }
+        };
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    let result = data_dir.and_then(|data_dir| {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
         runtime.block_on(async move {
-            match cli.command {
+            match command {
                 Command::Up(args) => up::run(data_dir, args).await,
+                Command::Run(_) => unreachable!("handled before the runtime starts"),
                 Command::Ca => ca::run(&data_dir),
                 Command::Keys { command } => keys::run(&data_dir, command).await,
                 Command::Clock { command } => clock::run(&data_dir, command).await,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use azlite_server::{Cloud, Config, ConnectionInfo, LocalEndpoints};
 use clap::Args;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UnixListener};
 
 /// Options of `azlite up`.
 #[derive(Debug, Args)]
@@ -98,6 +98,19 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
             endpoints.push(tokio::spawn(server));
         }
     }
+    let sandbox_socket = azlite_server::sandbox::socket_path(&data_dir);
+    let sandbox = bind_sandbox_socket(&sandbox_socket)?;
+    {
+        let mut stopped = stopped.clone();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let hub = cloud.sandbox_hub();
+        endpoints.push(tokio::spawn(async move {
+            azlite_server::sandbox::serve_sandbox(hub, sandbox, shutdown).await;
+            Ok::<(), std::io::Error>(())
+        }));
+    }
     let info = cloud.write_connection_file(addr, local)?;
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(%addr, ready_ms = format!("{ready_ms:.1}"), "azlite is ready");
@@ -111,6 +124,7 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     for endpoint in endpoints {
         let _ = endpoint.await;
     }
+    let _ = std::fs::remove_file(&sandbox_socket);
     tracing::info!("azlite stopped");
     Ok(())
 }
@@ -119,6 +133,25 @@ async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} (another azlite? choose another with {flag} 127.0.0.1:0)")
     })
+}
+
+/// The socket `azlite run` reaches this server by, private to its user. A socket left by an
+/// azlite that was killed is replaced; one that answers belongs to a running azlite.
+fn bind_sandbox_socket(path: &Path) -> anyhow::Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        anyhow::bail!(
+            "another azlite is serving this data directory ({} answers)",
+            path.display()
+        );
+    }
+    let _ = std::fs::remove_file(path);
+    let listener =
+        UnixListener::bind(path).with_context(|| format!("cannot listen on {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", path.display()))?;
+    Ok(listener)
 }
 
 fn init_tracing() {

@@ -108,3 +108,31 @@ async fn an_expired_secret_is_refused() {
         .await;
     assert_eq!(answer.status, 401);
 }
+
+/// `azlite run --arc` mounts the key directory elsewhere in the sandbox: the challenge names
+/// the file where the client will open it, and the file is written where the server keeps
+/// it.
+#[tokio::test]
+async fn the_challenge_names_the_file_as_the_client_sees_it() {
+    let seen_as = std::path::PathBuf::from("/var/opt/azcmagent/tokens");
+    let env = Env::start_with(|config| {
+        config.arc_client_key_directory = Some(seen_as.clone());
+    })
+    .await;
+    let system = env.system_assigned().await;
+    env.set_vm(Some(&system), &[]).await;
+    let challenge = env
+        .send_to(env.arc_base(), "GET", URL, &[("Metadata", "true")], None)
+        .await;
+    assert_eq!(challenge.status, 401, "{}", challenge.text);
+    let realm = challenge.header("www-authenticate");
+    let named = std::path::Path::new(realm.strip_prefix("Basic realm=").unwrap());
+    assert_eq!(named.parent(), Some(seen_as.as_path()));
+    let written = env
+        .config
+        .arc_key_directory
+        .clone()
+        .unwrap()
+        .join(named.file_name().unwrap());
+    assert!(written.is_file(), "{} is written", written.display());
+}
