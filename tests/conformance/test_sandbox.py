@@ -241,6 +241,14 @@ def test_another_vm_by_name(azlite, resource_groups):
         assert unverified_claims(token)["oid"] == principal, vm
 
 
+def test_nothing_is_left_behind(azlite):
+    """The files mounted into the sandbox are removed once mounted: no trace in /tmp."""
+    before = set(Path(tempfile.gettempdir()).glob("azlite-run-*"))
+    ok(azlite_run(azlite, "true"))
+    ok(azlite_run(azlite, "true", arc=True))
+    assert set(Path(tempfile.gettempdir()).glob("azlite-run-*")) == before
+
+
 def test_errors_say_what_is_wrong(azlite, tmp_path):
     missing = azlite_run(azlite, "true", vm="no-such-vm")
     assert missing.returncode == 125, missing
@@ -293,12 +301,69 @@ def test_exit_status_and_signals_pass_through(azlite):
     assert proc.returncode == 128 + signal.SIGINT, proc.returncode
 
 
+def test_ctrl_c_at_a_terminal_stops_the_program_cleanly(azlite):
+    """At a terminal, Ctrl-C reaches the program once (from the terminal, not also from
+    `azlite run`), and `azlite run` ends with it."""
+    import fcntl
+    import pty
+    import termios
+
+    marker = _scratch(azlite) / f"started-{uuid.uuid4().hex}"
+    # Takes every SIGINT it gets, with who sent it: the terminal (si_code SI_KERNEL) or a
+    # process (SI_USER, with its pid), until none comes for half a second.
+    program = textwrap.dedent(f"""
+        import signal, sys, time
+        signal.pthread_sigmask(signal.SIG_BLOCK, {{signal.SIGINT}})
+        open({str(marker)!r}, "w").close()
+        got, deadline = [], time.monotonic() + 15
+        while time.monotonic() < deadline:
+            info = signal.sigtimedwait({{signal.SIGINT}}, 0.5 if got else 1.0)
+            if info is None and got:
+                break
+            if info is not None:
+                got.append(info.si_code)
+        print("sigint-codes", got, flush=True)
+        sys.exit(3)
+        """)
+    master, slave = pty.openpty()
+    argv = [str(azlite_bin()), "--data-dir", str(azlite.data_dir), "run", "--", sys.executable, "-c", program]
+    proc = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=vm_environment(), start_new_session=True,
+        # The pty becomes the session's controlling terminal, its group the foreground one.
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )
+    os.close(slave)
+    output = b""
+    try:
+        _wait_for(marker.exists, "the program to start")
+        os.write(master, b"\x03")  # Ctrl-C
+        proc.wait(timeout=20)
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert proc.returncode == 3, (proc.returncode, output)
+    si_kernel = 0x80
+    assert f"sigint-codes [{si_kernel}]".encode() in output, output
+
+
 def test_an_ordinary_user_gets_a_sandbox_through_a_user_namespace():
     """Without root: `azlite up` and `azlite run` as `nobody`, the sandbox made in a user
     namespace (this machine's kernel allows them: scripts/test's own namespace may need it)."""
     setpriv = shutil.which("setpriv")
-    if os.geteuid() != 0 or setpriv is None:
-        pytest.skip("needs root to become another user (setpriv)")
+    # Real root (the initial user namespace's full map), not root mapped in a user namespace
+    # (`unshare --map-root-user`), where no other user exists to become.
+    full_map = Path("/proc/self/uid_map").read_text().split() == ["0", "0", "4294967295"]
+    if os.geteuid() != 0 or not full_map or setpriv is None:
+        pytest.skip("needs real root to become another user (setpriv)")
     nobody = 65534
     # Under /tmp itself: pytest's own temporary directories are private to root.
     root = Path(tempfile.mkdtemp(prefix="azlite-nobody-"))
