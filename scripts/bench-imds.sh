@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build -q --release -p azlite -p azlite-testkit --example bare_http
+# Two builds: with --example, cargo builds only that example of the packages named.
+cargo build -q --release -p azlite
+cargo build -q --release -p azlite-testkit --example bare_http
 DIR=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$DIR"; }

@@ -107,3 +107,57 @@ def test_identities_and_vm_identities_through_the_cli(azlite):
     assert gone.returncode != 0 and "PrincipalNotFound" in gone.stderr
     cli(azlite, "identity", "delete", "-g", group, "-n", "app-id")
     assert json.loads(cli(azlite, "identity", "list", "-g", group).stdout) == []
+
+
+def test_keyvault_lifecycle_and_set_policy_through_the_cli(azlite):
+    group = f"cli-kv-{uuid.uuid4().hex[:8]}"
+    name = f"cli-kv-{uuid.uuid4().hex[:10]}"
+    owner = azlite.admin("GET", "whoami").json()["oid"]
+    cli(azlite, "group", "create", "-n", group, "-l", "westeurope")
+    vault = json.loads(cli(azlite, "keyvault", "create", "-g", group, "-n", name).stdout)
+    assert vault["name"] == name and vault["resourceGroup"] == group
+    assert vault["location"] == "westeurope", "the group's location by default"
+    props = vault["properties"]
+    assert props["vaultUri"] == f"https://{name}.vault.azure.net/"
+    assert props["enableRbacAuthorization"] is False and props["softDeleteRetentionInDays"] == 90
+    # As az: the creator gets every permission of every kind.
+    assert props["accessPolicies"] == [{
+        "tenantId": azlite.tenant,
+        "objectId": owner,
+        "permissions": {"keys": ["all"], "secrets": ["all"], "certificates": ["all"], "storage": ["all"]},
+    }]
+    again = cli(azlite, "keyvault", "create", "-g", group, "-n", name, check=False)
+    assert again.returncode != 0 and "already exists" in again.stderr
+
+    app = str(uuid.uuid4())
+    cli(azlite, "keyvault", "set-policy", "-n", name, "--object-id", app, "--secret-permissions", "get", "list", "get")
+    set_again = json.loads(cli(azlite, "keyvault", "set-policy", "-n", name, "-g", group, "--object-id", app,
+                               "--key-permissions", "wrapKey").stdout)
+    entry = next(p for p in set_again["properties"]["accessPolicies"] if p["objectId"] == app)
+    assert entry["permissions"]["secrets"] == ["get", "list"], "kinds not given stay; duplicates dropped"
+    assert entry["permissions"]["keys"] == ["wrapKey"]
+    replaced = json.loads(cli(azlite, "keyvault", "set-policy", "-n", name, "--object-id", app,
+                              "--secret-permissions", "set").stdout)
+    entry = next(p for p in replaced["properties"]["accessPolicies"] if p["objectId"] == app)
+    assert entry["permissions"]["secrets"] == ["set"], "the kinds given are replaced, not merged"
+    bad = cli(azlite, "keyvault", "set-policy", "-n", name, "--object-id", app, "--secret-permissions", "gett", check=False)
+    assert bad.returncode != 0 and "BadRequest" in bad.stderr
+
+    shown = json.loads(cli(azlite, "keyvault", "show", "-n", name).stdout)
+    assert shown["id"] == vault["id"]
+    assert [v["name"] for v in json.loads(cli(azlite, "keyvault", "list", "-g", group).stdout)] == [name]
+    assert name in [v["name"] for v in json.loads(cli(azlite, "keyvault", "list").stdout)]
+
+    rbac_name = f"cli-kvr-{uuid.uuid4().hex[:10]}"
+    rbac = json.loads(cli(azlite, "keyvault", "create", "-g", group, "-n", rbac_name, "--enable-rbac-authorization",
+                          "--retention-days", "7").stdout)
+    assert rbac["properties"]["enableRbacAuthorization"] is True
+    assert rbac["properties"]["accessPolicies"] == []
+    assert rbac["properties"]["softDeleteRetentionInDays"] == 7
+    refused = cli(azlite, "keyvault", "set-policy", "-n", rbac_name, "--object-id", app, "--secret-permissions", "get", check=False)
+    assert refused.returncode != 0 and "enable-rbac-authorization" in refused.stderr
+
+    cli(azlite, "keyvault", "delete", "-n", name)
+    missing = cli(azlite, "keyvault", "show", "-n", name, "-g", group, check=False)
+    assert missing.returncode != 0 and "ResourceNotFound" in missing.stderr
+    cli(azlite, "group", "delete", "-n", group, "--yes")

@@ -78,7 +78,6 @@ def azlite_cli(azlite: Azlite, *args: str) -> str:
     return result.stdout
 
 
-@pytest.mark.skip(reason="waits for Key Vault")
 def test_rust_sdk_sets_and_gets_a_secret_with_an_access_policy(azlite, resource_groups):
     demo = demo_vm(azlite)
     group = resource_groups("rust-kv")

@@ -1,6 +1,7 @@
 //! Azure Resource Manager: subscriptions, resource groups, providers, role definitions and
 //! role assignments, user-assigned managed identities and virtual machines with their
-//! `identity` block, with role-based access control enforced on every call.
+//! `identity` block, key vaults with their access policies, with role-based access control
+//! enforced on every call.
 //!
 //! A request goes: parse into an [`operation::Operation`] → authenticate the bearer token
 //! ([`auth`]) → check `api-version` → authorize the caller for the operation's action at
@@ -23,6 +24,9 @@ mod resources;
 mod role_assignments;
 mod role_definitions;
 mod subscriptions;
+mod vault_model;
+mod vault_policies;
+mod vaults;
 mod vms;
 mod wire;
 
@@ -231,6 +235,20 @@ impl Arm {
     }
 }
 
+/// Data planes (Key Vault) check data actions against ARM's live assignment index through
+/// this trait, so that they do not depend on ARM.
+impl azlite_authz::DataActionCheck for Arm {
+    fn check_data_action(
+        &self,
+        principal: ObjectId,
+        scope: &ResourceId,
+        data_action: &str,
+    ) -> azlite_authz::Decision<'static> {
+        self.read_index()
+            .check_data_action(principal, scope, data_action)
+    }
+}
+
 fn to_assignment(record: &RoleAssignmentRecord) -> Assignment {
     Assignment {
         id: RoleAssignmentId::from_uuid(record.id),
@@ -316,7 +334,7 @@ impl Arm {
                 groups::resource_group(self, &caller, method, s, &name, &body).await
             }
             O::ListResources(s, group) => {
-                groups::list_resources(self, &caller, s, group.as_deref()).await
+                groups::list_resources(self, &caller, s, group.as_deref(), &query).await
             }
             O::ListRoleAssignments(scope) => {
                 role_assignments::list(self, &caller, &scope, &query).await
@@ -340,6 +358,14 @@ impl Arm {
             }
             O::ListVirtualMachines(s, group) => vms::list(self, &caller, s, group.as_deref()).await,
             O::VirtualMachine(resource) => vms::one(self, &caller, method, &resource, &body).await,
+            O::ListVaults(s, group) => vaults::list(self, &caller, s, group.as_deref()).await,
+            O::Vault(resource) => vaults::one(self, &caller, method, &resource, &body).await,
+            O::VaultAccessPolicy(resource, kind) => {
+                vaults::update_access_policy(self, &caller, &resource, kind, &body).await
+            }
+            O::CheckVaultNameAvailability(s) => {
+                vaults::check_name_availability(self, &caller, s, &body).await
+            }
             O::UnsupportedType(resource_type) => Err(ArmError::bad_request(
                 "NoRegisteredProviderFound",
                 format!(

@@ -5,6 +5,8 @@
 use axum::http::Method;
 use azlite_types::{ResourceId, SubscriptionId};
 
+pub(crate) use crate::vault_model::AccessPolicyUpdateKind;
+
 /// What an ARM request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Operation {
@@ -46,6 +48,17 @@ pub(crate) enum Operation {
     ListVirtualMachines(SubscriptionId, Option<String>),
     /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.Compute/virtualMachines/{name}`
     VirtualMachine(TrackedResource),
+    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.KeyVault/vaults`
+    /// (`Vaults_ListBySubscription`, `Vaults_ListByResourceGroup`)
+    ListVaults(SubscriptionId, Option<String>),
+    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.KeyVault/vaults/{name}`
+    Vault(TrackedResource),
+    /// `PUT …/providers/Microsoft.KeyVault/vaults/{name}/accessPolicies/{operationKind}`
+    /// (`Vaults_UpdateAccessPolicy`)
+    VaultAccessPolicy(TrackedResource, AccessPolicyUpdateKind),
+    /// `POST /subscriptions/{s}/providers/Microsoft.KeyVault/checkNameAvailability`
+    /// (`Vaults_CheckNameAvailability`)
+    CheckVaultNameAvailability(SubscriptionId),
     /// `GET {resource id}/providers/Microsoft.ManagedIdentity/identities/default`
     /// (`SystemAssignedIdentities_GetByScope`)
     GetSystemAssignedIdentity(ResourceId),
@@ -74,6 +87,8 @@ pub(crate) const USER_ASSIGNED_IDENTITIES: (&str, &str) =
     ("Microsoft.ManagedIdentity", "userAssignedIdentities");
 /// Virtual machines, `(namespace, type)` in ARM's canonical casing.
 pub(crate) const VIRTUAL_MACHINES: (&str, &str) = ("Microsoft.Compute", "virtualMachines");
+/// Key vaults, `(namespace, type)` in ARM's canonical casing.
+pub(crate) const KEY_VAULTS: (&str, &str) = ("Microsoft.KeyVault", "vaults");
 
 impl TrackedResource {
     fn new(
@@ -121,6 +136,9 @@ pub(crate) fn parse(path: &str) -> Operation {
         .collect();
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let Some(op) = parse_authorization(&s) {
+        return op;
+    }
+    if let Some(op) = parse_key_vault(&s) {
         return op;
     }
     if let Some(op) = parse_served_types(&s) {
@@ -216,6 +234,41 @@ fn parse_served_types(s: &[&str]) -> Option<Operation> {
     }
 }
 
+/// Key Vault's control plane: vaults (lists and single vaults), their access policy
+/// updates, and the subscription's name check.
+fn parse_key_vault(s: &[&str]) -> Option<Operation> {
+    let p = s.iter().rposition(|seg| is(seg, "providers"))?;
+    let (namespace, rest) = (s.get(p + 1)?, &s[p + 2..]);
+    if !is(namespace, KEY_VAULTS.0) {
+        return None;
+    }
+    let (subscription, group) = match &s[..p] {
+        [t, id] if is(t, "subscriptions") => (id.parse().ok()?, None),
+        [t, id, g, name] if is(t, "subscriptions") && is(g, "resourcegroups") => {
+            (id.parse().ok()?, Some((*name).to_owned()))
+        }
+        _ => return None,
+    };
+    let resource =
+        |group: String, name: &str| TrackedResource::new(subscription, group, name, KEY_VAULTS);
+    match (rest, group) {
+        ([c], None) if is(c, "checkNameAvailability") => {
+            Some(Operation::CheckVaultNameAvailability(subscription))
+        }
+        ([t], group) if is(t, KEY_VAULTS.1) => Some(Operation::ListVaults(subscription, group)),
+        ([t, name], Some(group)) if is(t, KEY_VAULTS.1) => {
+            Some(resource(group, name).map_or(Operation::Invalid, Operation::Vault))
+        }
+        ([t, name, a, kind], Some(group)) if is(t, KEY_VAULTS.1) && is(a, "accessPolicies") => {
+            let kind = AccessPolicyUpdateKind::parse(kind)?;
+            Some(resource(group, name).map_or(Operation::Invalid, |r| {
+                Operation::VaultAccessPolicy(r, kind)
+            }))
+        }
+        _ => None,
+    }
+}
+
 /// `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions|permissions}[/{name}]`
 fn parse_authorization(s: &[&str]) -> Option<Operation> {
     let p = s.iter().rposition(|seg| is(seg, "providers"))?;
@@ -260,10 +313,11 @@ pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
         ]
         .contains(method),
         O::RoleAssignment(..) => [Method::GET, Method::PUT, Method::DELETE].contains(method),
-        O::UserAssignedIdentity(_) | O::VirtualMachine(_) => {
+        O::UserAssignedIdentity(_) | O::VirtualMachine(_) | O::Vault(_) => {
             [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
         }
-        O::RegisterProvider(..) => method == Method::POST,
+        O::VaultAccessPolicy(..) => method == Method::PUT,
+        O::RegisterProvider(..) | O::CheckVaultNameAvailability(_) => method == Method::POST,
         O::UnsupportedType(_) | O::Invalid => true,
         _ => method == Method::GET,
     }
@@ -396,6 +450,61 @@ mod tests {
             )),
             Operation::Invalid
         );
+    }
+
+    #[test]
+    fn key_vault_paths_parse_with_any_casing() {
+        let sub: SubscriptionId = SUB.parse().unwrap();
+        let vault = format!(
+            "/subscriptions/{SUB}/resourcegroups/RG/providers/microsoft.keyvault/VAULTS/Kv1"
+        );
+        let Operation::Vault(r) = parse(&vault) else {
+            panic!("{:?}", parse(&vault))
+        };
+        assert_eq!(
+            r.id.as_str(),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/Kv1"
+            )
+        );
+        assert!(matches!(
+            parse(&format!("{vault}/accessPolicies/ADD")),
+            Operation::VaultAccessPolicy(r, AccessPolicyUpdateKind::Add) if r.name == "Kv1"
+        ));
+        assert!(matches!(
+            parse(&format!("{vault}/accessPolicies/merge")),
+            Operation::UnsupportedType(_)
+        ));
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.KeyVault/vaults"
+            )),
+            Operation::ListVaults(sub, None)
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults"
+            )),
+            Operation::ListVaults(sub, Some("rg".into()))
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.KeyVault/checkNameAvailability"
+            )),
+            Operation::CheckVaultNameAvailability(sub)
+        );
+        assert!(matches!(
+            parse(&format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedVaults")),
+            Operation::UnsupportedType(t) if t == "Microsoft.KeyVault/deletedVaults"
+        ));
+        assert!(allows(
+            &Operation::CheckVaultNameAvailability(sub),
+            &Method::POST
+        ));
+        assert!(!allows(
+            &Operation::CheckVaultNameAvailability(sub),
+            &Method::GET
+        ));
     }
 
     #[test]

@@ -117,11 +117,12 @@ pub(crate) struct Services {
     pub(crate) sts: Router,
     pub(crate) arm: Router,
     pub(crate) graph: Router,
+    pub(crate) keyvault: Router,
     pub(crate) admin: Router,
 }
 
 /// The single handler of the listener: picks a service by host, then lets its router route.
-pub(crate) async fn dispatch(State(services): State<Services>, request: Request) -> Response {
+pub(crate) async fn dispatch(State(services): State<Services>, mut request: Request) -> Response {
     let host = request
         .headers()
         .get(axum::http::header::HOST)
@@ -138,7 +139,13 @@ pub(crate) async fn dispatch(State(services): State<Services>, request: Request)
         Service::Local if is_arm_path(request.uri().path()) => services.arm,
         Service::Local if is_graph_path(request.uri().path()) => services.graph,
         Service::Local => services.sts,
-        Service::Vault(_) | Service::Blob(_) | Service::DataLake(_) => {
+        Service::Vault(name) => {
+            request
+                .extensions_mut()
+                .insert(azlite_keyvault::VaultHost(name));
+            services.keyvault
+        }
+        Service::Blob(_) | Service::DataLake(_) => {
             return not_served(
                 &host,
                 "this service is not available in this version of azlite",

@@ -15,6 +15,7 @@ pub mod hosts;
 pub mod sandbox;
 mod serve;
 pub mod tls;
+mod vault_key;
 mod vm_endpoints;
 
 use std::future::Future;
@@ -36,6 +37,7 @@ pub use config::{Config, ConfigError, default_data_dir};
 pub use connection::{ConnectionInfo, LocalEndpoints};
 pub use demo::{Demo, DemoError};
 pub use tls::{LocalCa, TlsError};
+pub use vault_key::VaultKeyError;
 pub use vm_endpoints::{VmEndpoints, VmEndpointsError, open_vm_endpoints};
 
 /// Why azlite could not start.
@@ -62,6 +64,9 @@ pub enum StartError {
     /// The demo VM could not be made.
     #[error(transparent)]
     Demo(#[from] DemoError),
+    /// The key that seals Key Vault's secret values could not be loaded or made.
+    #[error(transparent)]
+    VaultKey(#[from] VaultKeyError),
     /// The CA or the server certificate failed.
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -84,6 +89,7 @@ pub struct Cloud {
     sts: Arc<Sts>,
     arm: Arc<Arm>,
     graph: Arc<Graph>,
+    keyvault: Arc<azlite_keyvault::KeyVault>,
     imds: Option<Arc<azlite_imds::Imds>>,
     demo: Option<Demo>,
     bootstrap: Arc<Bootstrap>,
@@ -154,6 +160,26 @@ impl Cloud {
         ));
         let arm =
             Arc::new(Arm::open(store.clone(), keys, dyn_clock.clone(), arm_config, &owners).await?);
+        let keyvault = Arc::new(azlite_keyvault::KeyVault::new(
+            store.clone(),
+            sts.clone(),
+            dyn_clock.clone(),
+            arm.clone(),
+            vault_key::load_or_create(&dir)?,
+            azlite_keyvault::KeyVaultConfig {
+                vault_suffix: config.names.vault_suffix.clone(),
+                // Clients reach vaults by Azure's host names, so they reach the STS by
+                // Entra's: the challenge names the first login host.
+                authority: format!(
+                    "https://{}",
+                    config
+                        .names
+                        .login
+                        .first()
+                        .map_or("login.microsoftonline.com", |h| h)
+                ),
+            },
+        ));
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -191,6 +217,7 @@ impl Cloud {
             sts,
             arm,
             graph,
+            keyvault,
             imds,
             demo,
             bootstrap: Arc::new(bootstrap),
@@ -296,6 +323,7 @@ impl Cloud {
             sts: azlite_sts::http::router(self.sts.clone()),
             arm: self.arm.clone().router(),
             graph: self.graph.clone().router(),
+            keyvault: self.keyvault.clone().router(),
             admin: Router::new().nest(
                 "/azlite/admin",
                 admin::router(self.sts.clone(), self.clock.clone(), self.bootstrap.clone()),

@@ -1,4 +1,5 @@
-//! Storage for azlite: the models as they are stored, the traits every backend implements,
+//! Storage for azlite: the models as they are stored (Key Vault's secrets in
+//! [`SecretStore`]), the traits every backend implements,
 //! one error type, and the embedded SQLite backend.
 //!
 //! Architecture Invariant: services depend on the traits in this crate ([`Store`] and its
@@ -19,6 +20,7 @@ mod error;
 mod models;
 mod secrets;
 mod sqlite;
+mod vault_secrets;
 
 pub use error::StoreError;
 pub use models::{
@@ -27,6 +29,7 @@ pub use models::{
     Tenant, User, WriteBatch,
 };
 pub use sqlite::SqliteStore;
+pub use vault_secrets::{DeletedSecret, SecretDeletion, SecretStore, SecretVersion};
 
 use async_trait::async_trait;
 use azlite_types::{ClientId, ObjectId, ResourceId, SubscriptionId, TenantId, UnixTime};
@@ -192,6 +195,6 @@ pub trait ArmStore: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore {}
+pub trait Store: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore {}
 
-impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore> Store for T {}
+impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore> Store for T {}

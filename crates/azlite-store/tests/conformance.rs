@@ -53,6 +53,9 @@ conformance_tests!(
     resource_deletion,
     deletions_before_inserts,
     names_are_not_patterns,
+    secrets,
+    secret_deletion,
+    secret_cascade,
 );
 
 #[tokio::test]
@@ -84,7 +87,7 @@ async fn the_file_is_in_wal_mode_at_the_latest_schema() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 }
 
 #[tokio::test]
@@ -121,7 +124,7 @@ async fn a_store_from_a_newer_azlite_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::TooNew {
             found: 99,
-            known: 3,
+            known: 4,
         }) => {}
         other => panic!("expected TooNew, got {other:?}"),
     }

@@ -27,6 +27,8 @@ pub struct TestCloud {
     pub http: reqwest::Client,
     /// The token service, for tests that need to look inside.
     pub sts: Arc<azlite_sts::Sts>,
+    /// The store, for tests that write what no API makes yet (or look inside).
+    pub store: Arc<dyn azlite_store::Store>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     data_dir: tempfile::TempDir,
@@ -50,6 +52,7 @@ impl TestCloud {
         let addr = listener.local_addr()?;
         let info = cloud.write_connection_file(addr, None)?;
         let sts = cloud.sts().clone();
+        let store = cloud.store().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(cloud.serve(listener, async {
             let _ = stopped.await;
@@ -64,6 +67,7 @@ impl TestCloud {
             info,
             http,
             sts,
+            store,
             stop: Some(stop),
             server: Some(server),
             data_dir,

@@ -69,6 +69,17 @@ fn dependencies_point_one_way() {
             "azlite-graph",
             &["azlite-types", "azlite-token", "azlite-store"],
         ),
+        // Key Vault's data plane: vaults and secrets through the store's traits; role
+        // assignments only through `azlite_authz::DataActionCheck`, which ARM implements.
+        (
+            "azlite-keyvault",
+            &[
+                "azlite-types",
+                "azlite-token",
+                "azlite-authz",
+                "azlite-store",
+            ],
+        ),
         // The composition root may use everything below it.
         (
             "azlite-server",
@@ -81,6 +92,7 @@ fn dependencies_point_one_way() {
                 "azlite-arm",
                 "azlite-graph",
                 "azlite-imds",
+                "azlite-keyvault",
             ],
         ),
         // `azlite run`: a client of a running server, which it reaches through the server
@@ -136,6 +148,7 @@ fn only_the_server_names_a_storage_backend() {
         "azlite-arm",
         "azlite-graph",
         "azlite-imds",
+        "azlite-keyvault",
         "azlite-authz",
         "azlite-token",
         "azlite-types",

@@ -166,12 +166,21 @@ pub(crate) fn print_json(value: &Value) -> anyhow::Result<()> {
 /// resource group taken from the id.
 pub(crate) fn flatten(resource: &Value) -> Value {
     let mut out = resource.clone();
-    if let Some(object) = out.as_object_mut() {
-        if let Some(Value::Object(properties)) = object.remove("properties") {
-            for (key, value) in properties {
-                object.entry(key).or_insert(value);
-            }
+    if let Some(object) = out.as_object_mut()
+        && let Some(Value::Object(properties)) = object.remove("properties")
+    {
+        for (key, value) in properties {
+            object.entry(key).or_insert(value);
         }
+    }
+    with_resource_group(&out)
+}
+
+/// A resource as az prints the ones it does not flatten (`az keyvault show`): as ARM answered,
+/// plus the resource group taken from the id.
+pub(crate) fn with_resource_group(resource: &Value) -> Value {
+    let mut out = resource.clone();
+    if let Some(object) = out.as_object_mut() {
         let group = object.get("id").and_then(Value::as_str).and_then(|id| {
             let parts: Vec<&str> = id.split('/').collect();
             let i = parts

@@ -12,6 +12,8 @@ mod group;
 mod identity;
 mod imds;
 mod keys;
+mod keyvault;
+mod keyvault_secret;
 mod role;
 mod run;
 mod up;
@@ -82,6 +84,11 @@ enum Command {
         #[command(subcommand)]
         command: vm::VmCommand,
     },
+    /// Key vaults and their access policies (as `az keyvault`).
+    Keyvault {
+        #[command(subcommand)]
+        command: keyvault::KeyvaultCommand,
+    },
 }
 
 impl Cli {
@@ -129,6 +136,7 @@ fn main() -> ExitCode {
                 Command::Identity { command } => identity::run(&data_dir, command).await,
                 Command::Vm { command } => vm::run(&data_dir, command).await,
                 Command::Ad { command } => ad::run(&data_dir, command).await,
+                Command::Keyvault { command } => keyvault::run(&data_dir, command).await,
             }
         })
     });

@@ -26,6 +26,7 @@ mod credentials;
 mod fixtures;
 mod keys;
 mod principals;
+mod secrets;
 mod tenants;
 
 pub use applications::{application_deletion, application_listing};
@@ -37,6 +38,7 @@ pub use batch::{batch_atomicity, batch_deletions};
 pub use credentials::{credentials, service_principal_deletion};
 pub use keys::{settings, signing_keys};
 pub use principals::{applications, service_principals};
+pub use secrets::{secret_cascade, secret_deletion, secrets};
 pub use tenants::{subscriptions, tenants, users};
 
 use crate::Store;
@@ -64,4 +66,7 @@ pub async fn run_all(store: &dyn Store) {
     resource_deletion(store).await;
     deletions_before_inserts(store).await;
     names_are_not_patterns(store).await;
+    secrets(store).await;
+    secret_deletion(store).await;
+    secret_cascade(store).await;
 }

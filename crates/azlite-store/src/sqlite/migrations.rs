@@ -37,6 +37,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "resources by type and name across subscriptions",
         sql: include_str!("migrations/0003_resource_names.sql"),
     },
+    Migration {
+        version: 4,
+        name: "Key Vault secrets",
+        sql: include_str!("migrations/0004_keyvault_secrets.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -17,7 +17,7 @@
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
-//! control plane's reads, and its part of a batch), [`keys`] and [`settings`].
+//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], and Key Vault's secrets ([`vault_secrets`]).
 
 mod arm;
 mod batch;
@@ -27,6 +27,7 @@ mod keys;
 mod migrations;
 mod pool;
 mod settings;
+mod vault_secrets;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

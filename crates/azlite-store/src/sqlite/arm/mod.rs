@@ -219,7 +219,7 @@ fn query_plan(sql: &str) -> Vec<String> {
 
 /// Asserts that each statement runs on indexes alone: no table scan and no sort.
 #[cfg(test)]
-fn assert_index_only(statements: &[&str]) {
+pub(in crate::sqlite) fn assert_index_only(statements: &[&str]) {
     for sql in statements {
         let steps = query_plan(sql);
         assert!(

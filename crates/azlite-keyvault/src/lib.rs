@@ -1,0 +1,257 @@
+//! Azure Key Vault's secrets data plane (reference: dataplane-protocol.md §1).
+//!
+//! A request to `https://<vault>.<suffix>/...` goes: find the vault (an ARM resource
+//! `Microsoft.KeyVault/vaults` with that global name) → authenticate ([`auth`]: without a
+//! bearer token, the 401 challenge, before the body is read) → `api-version` → parse into
+//! an [`operation::Operation`] → authorize ([`policy`]: access policies, or RBAC data
+//! actions through [`azlite_authz::DataActionCheck`]) → read the body → run the operation on
+//! the store → answer in Key Vault's shapes ([`wire`]). Every failure is a
+//! [`KeyVaultError`], rendered once.
+//!
+//! Values are encrypted at rest ([`crypto`]): the store keeps only AES-256-GCM ciphertexts
+//! bound to their vault, name and version, under a key the composition root keeps outside
+//! the database.
+//!
+//! Where azlite differs from Key Vault (on purpose): only secrets are served (no keys,
+//! certificates, backup or restore); a deleted secret shows under `/deletedsecrets` at once
+//! (Azure takes seconds, which clients poll through); list paging tokens are offsets.
+//!
+//! Architecture Invariant: Key Vault depends on no other service. It reads vaults (ARM
+//! resources) and secrets through the store's traits, verifies tokens with keys from a
+//! [`azlite_token::KeySource`], and asks about role assignments through
+//! [`azlite_authz::DataActionCheck`], which the composition root implements with ARM.
+
+pub mod auth;
+pub mod crypto;
+mod error;
+pub mod operation;
+pub mod policy;
+mod secrets;
+pub mod vault;
+pub mod wire;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use azlite_authz::DataActionCheck;
+use azlite_store::Store;
+use azlite_token::KeySource;
+use azlite_types::Clock;
+
+pub use crypto::{VALUE_KEY_LEN, ValueKey};
+pub use error::KeyVaultError;
+use operation::Operation;
+use vault::{VAULT_TYPE, Vault};
+use wire::{Query, VaultUrl};
+
+/// The largest request body read (a value is at most 25 KB; JSON escaping may double it).
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What the composition root tells Key Vault.
+#[derive(Debug, Clone)]
+pub struct KeyVaultConfig {
+    /// The vault host suffix, e.g. `vault.azure.net`: the challenge's resource is
+    /// `https://` + it.
+    pub vault_suffix: String,
+    /// The authority clients get tokens from, e.g. `https://login.microsoftonline.com`
+    /// (the challenge names `<authority>/<tenant id>`).
+    pub authority: String,
+}
+
+/// The vault a request is for: the first label of its host name, put on the request by the
+/// listener's host routing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultHost(pub String);
+
+/// The Key Vault service.
+pub struct KeyVault {
+    store: Arc<dyn Store>,
+    keys: Arc<dyn KeySource>,
+    clock: Arc<dyn Clock>,
+    rbac: Arc<dyn DataActionCheck>,
+    value_key: ValueKey,
+    config: KeyVaultConfig,
+}
+
+impl std::fmt::Debug for KeyVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyVault")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyVault {
+    /// Key Vault on `store`, verifying tokens with `keys`, checking RBAC vaults with `rbac`
+    /// and sealing values with `value_key`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: Arc<dyn KeySource>,
+        clock: Arc<dyn Clock>,
+        rbac: Arc<dyn DataActionCheck>,
+        value_key: ValueKey,
+        config: KeyVaultConfig,
+    ) -> Self {
+        Self {
+            store,
+            keys,
+            clock,
+            rbac,
+            value_key,
+            config,
+        }
+    }
+
+    /// The router of every vault's host. Requests must carry a [`VaultHost`] extension.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new().fallback(handle).with_state(self)
+    }
+
+    /// The resource named in the challenge: `https://<vault suffix>`.
+    fn resource(&self) -> String {
+        format!("https://{}", self.config.vault_suffix.trim_end_matches('.'))
+    }
+}
+
+/// The one handler: the operation, then the headers Key Vault puts on every answer.
+async fn handle(State(kv): State<Arc<KeyVault>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut location = None;
+    let mut response = match kv.dispatch(&parts, body, &mut location).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::debug!(method = %parts.method, path = parts.uri.path(), %error, "Key Vault request refused");
+            error.into_response()
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert("x-ms-request-id", id);
+    }
+    headers.insert(
+        "x-ms-keyvault-service-version",
+        HeaderValue::from_static("1.9.0.0"),
+    );
+    if let Some(region) = location.and_then(|l: String| HeaderValue::from_str(&l).ok()) {
+        headers.insert("x-ms-keyvault-region", region);
+    }
+    if let Some(id) = parts.headers.get("x-ms-client-request-id") {
+        headers.insert("x-ms-client-request-id", id.clone());
+    }
+    response
+}
+
+impl KeyVault {
+    /// Finds the vault the host names.
+    async fn find_vault(&self, name: &str) -> Result<Vault, KeyVaultError> {
+        let found = self.store.find_resources_by_name(VAULT_TYPE, name).await?;
+        let Some(resource) = found.first() else {
+            return Err(KeyVaultError::new(
+                StatusCode::NOT_FOUND,
+                "VaultNotFound",
+                format!("The vault '{name}' does not exist."),
+            ));
+        };
+        Vault::from_resource(resource).map_err(|e| {
+            tracing::error!(error = %e, "cannot serve a vault");
+            KeyVaultError::internal()
+        })
+    }
+
+    async fn dispatch(
+        &self,
+        parts: &Parts,
+        body: Body,
+        location: &mut Option<String>,
+    ) -> Result<Response, KeyVaultError> {
+        let Some(VaultHost(name)) = parts.extensions.get::<VaultHost>() else {
+            return Err(KeyVaultError::new(
+                StatusCode::NOT_FOUND,
+                "VaultNotFound",
+                "The request does not name a vault.",
+            ));
+        };
+        let vault = self.find_vault(name).await?;
+        *location = Some(vault.location.clone());
+
+        // Authentication comes first, and the body is not touched until the caller is
+        // authorized: clients send their first request without a token (and without its
+        // body) to learn the challenge.
+        let resource = self.resource();
+        let challenge = auth::challenge(&self.config.authority, &resource, vault.tenant_id);
+        let with_challenge = |mut e: KeyVaultError| {
+            e.challenge = Some(challenge.clone());
+            e
+        };
+        let token =
+            auth::bearer(&parts.headers).ok_or_else(|| with_challenge(auth::missing_token()))?;
+        let keys = self.keys.key_ring();
+        let verifier = auth::Verifier {
+            keys: &keys,
+            resource: &resource,
+            tenant: vault.tenant_id,
+            now: self.clock.now(),
+        };
+        let caller = verifier.verify(token).map_err(with_challenge)?;
+
+        let query = Query::parse(parts.uri.query());
+        let api_version = query.require_api_version()?;
+        let operation = operation::parse(&parts.method, parts.uri.path())?;
+        let permitted = policy::authorize(&vault, &caller, &operation, self.rbac.as_ref())?;
+
+        let body = match operation {
+            Operation::SetSecret(_) | Operation::UpdateSecret(..) => {
+                axum::body::to_bytes(body, MAX_BODY_BYTES)
+                    .await
+                    .map_err(|_| {
+                        KeyVaultError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "BadParameter",
+                            "The request body is too large.",
+                        )
+                    })?
+            }
+            _ => Default::default(),
+        };
+        let context = secrets::Context {
+            kv: self,
+            vault: &vault,
+            url: vault_url(parts, name, &self.config.vault_suffix),
+            query: &query,
+            api_version,
+            _permitted: permitted,
+        };
+        use Operation as O;
+        match &operation {
+            O::SetSecret(n) => context.set_secret(n, &body).await,
+            O::GetSecret(n, v) => context.get_secret(n, v.as_deref()).await,
+            O::UpdateSecret(n, v) => context.update_secret(n, v.as_deref(), &body).await,
+            O::GetSecrets => context.get_secrets().await,
+            O::GetSecretVersions(n) => context.get_secret_versions(n).await,
+            O::DeleteSecret(n) => context.delete_secret(n).await,
+            O::GetDeletedSecrets => context.get_deleted_secrets().await,
+            O::GetDeletedSecret(n) => context.get_deleted_secret(n).await,
+            O::RecoverDeletedSecret(n) => context.recover_deleted_secret(n).await,
+            O::PurgeDeletedSecret(n) => context.purge_deleted_secret(n).await,
+        }
+    }
+}
+
+/// `https://` + the authority the client addressed (its `Host`, port included as sent), or
+/// the vault's canonical host when the request has none.
+fn vault_url(parts: &Parts, name: &str, suffix: &str) -> VaultUrl {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| format!("{name}.{suffix}"));
+    VaultUrl(format!("https://{host}"))
+}
