@@ -249,3 +249,77 @@ async fn unreadable_json_is_reported_corrupt() {
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
+
+/// The hot lookups are answered from memory while the file does not change; a write by
+/// another handle on the same file (another connection, as another process would be) is
+/// seen by the very next read, and so is one by the same handle.
+#[tokio::test]
+async fn cached_lookups_see_every_write_at_once() {
+    use azlite_store::{Deletion, Resource};
+
+    let (dir, writer) = fresh_store().await;
+    let reader = SqliteStore::open(&dir.path().join("azlite.db"))
+        .await
+        .expect("a second handle");
+    let subscription = SubscriptionId::new_random();
+    let group = ResourceGroup {
+        subscription_id: subscription,
+        name: "rg".to_owned(),
+        location: "eastus".to_owned(),
+        tags: Default::default(),
+        managed_by: None,
+        created_at: 1,
+        updated_at: 1,
+    };
+    let id: azlite_types::ResourceId = format!(
+        "/subscriptions/{subscription}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1"
+    )
+    .parse()
+    .unwrap();
+    let vault = |v: i64| Resource {
+        id: id.clone(),
+        subscription_id: subscription,
+        resource_group: "rg".to_owned(),
+        resource_type: "Microsoft.KeyVault/vaults".to_owned(),
+        name: "kv1".to_owned(),
+        location: "eastus".to_owned(),
+        tags: Default::default(),
+        body: serde_json::json!({ "v": v }),
+        created_at: 1,
+        updated_at: v,
+    };
+    let write = |resources: Vec<Resource>, deletions: Vec<Deletion>| WriteBatch {
+        resource_groups: vec![group.clone()],
+        resources,
+        deletions,
+        ..WriteBatch::default()
+    };
+    let body = |r: Option<Resource>| r.map(|r| r.body["v"].as_i64().unwrap());
+    let by_name = |r: Vec<Resource>| -> Vec<i64> {
+        r.iter().map(|r| r.body["v"].as_i64().unwrap()).collect()
+    };
+
+    writer.apply(write(vec![vault(1)], vec![])).await.unwrap();
+    for store in [&reader, &reader, &writer, &writer] {
+        assert_eq!(body(store.get_resource(&id).await.unwrap()), Some(1));
+        let found = store.find_resources_by_name("microsoft.keyvault/vaults", "KV1");
+        assert_eq!(by_name(found.await.unwrap()), vec![1]);
+    }
+
+    writer.apply(write(vec![vault(2)], vec![])).await.unwrap();
+    for store in [&reader, &writer] {
+        assert_eq!(body(store.get_resource(&id).await.unwrap()), Some(2));
+        let found = store.find_resources_by_name("Microsoft.KeyVault/vaults", "kv1");
+        assert_eq!(by_name(found.await.unwrap()), vec![2]);
+    }
+
+    reader
+        .apply(write(vec![], vec![Deletion::Resource(id.clone())]))
+        .await
+        .unwrap();
+    for store in [&writer, &reader] {
+        assert_eq!(body(store.get_resource(&id).await.unwrap()), None);
+        let found = store.find_resources_by_name("Microsoft.KeyVault/vaults", "kv1");
+        assert_eq!(by_name(found.await.unwrap()), Vec::<i64>::new());
+    }
+}

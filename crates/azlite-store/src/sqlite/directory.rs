@@ -9,6 +9,7 @@ use super::convert::{
     self, application_columns, backend, fold, guid, service_principal_columns,
     subscription_columns, tenant_columns, user_columns,
 };
+use super::read_cache::{Key, Value};
 use super::{SqliteStore, batch};
 use crate::{
     Application, DirectoryStore, KeyCredential, PasswordCredential, ServicePrincipal, StoreResult,
@@ -228,7 +229,12 @@ impl DirectoryStore for SqliteStore {
         &self,
         object_id: ObjectId,
     ) -> StoreResult<Option<ServicePrincipal>> {
-        self.read(move |conn| {
+        let key = Key::ServicePrincipal(object_id);
+        let from = |v| match v {
+            Value::ServicePrincipal(sp) => Some(sp),
+            _ => None,
+        };
+        self.read_cached(key, Value::ServicePrincipal, from, move |conn| {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 service_principal_columns!(),

@@ -26,6 +26,7 @@ mod directory;
 mod keys;
 mod migrations;
 mod pool;
+mod read_cache;
 mod settings;
 mod vault_secrets;
 
@@ -56,6 +57,8 @@ pub struct SqliteStore {
     // last, checkpoints the WAL into the main file.
     readers: Arc<ReadPool>,
     writer: Arc<tokio::sync::Mutex<Connection>>,
+    /// The hot point lookups, while the database does not change ([`read_cache`]).
+    cache: read_cache::ReadCache,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -114,11 +117,13 @@ impl SqliteStore {
         migrations::migrate(&mut writer)?;
 
         let readers = ReadPool::open(path.clone(), reader_count())?;
+        let cache = read_cache::ReadCache::new(open_reader(&path)?);
         tracing::debug!(path = %path.display(), readers = readers.size(), "opened sqlite store");
         Ok(SqliteStore {
             path,
             readers: Arc::new(readers),
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            cache,
         })
     }
 
@@ -129,6 +134,30 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         self.readers.run(f).await
+    }
+
+    /// [`Self::read`] for a lookup the cache keeps: answered from memory while the database
+    /// has not changed since the same lookup was read (`into` and `from` wrap the answer).
+    async fn read_cached<T, F>(
+        &self,
+        key: read_cache::Key,
+        into: fn(T) -> read_cache::Value,
+        from: fn(read_cache::Value) -> Option<T>,
+        f: F,
+    ) -> StoreResult<T>
+    where
+        T: Clone + Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        // The version first: a write committed after it makes the answer below newer than
+        // the version it is filed under, which `put` then refuses or a later `get` drops.
+        let version = self.cache.version()?;
+        if let Some(hit) = self.cache.get(version, &key).and_then(from) {
+            return Ok(hit);
+        }
+        let value = self.read(f).await?;
+        self.cache.put(version, key, into(value.clone()));
+        Ok(value)
     }
 
     /// Runs `f` on the writer connection, after the writes queued before it.

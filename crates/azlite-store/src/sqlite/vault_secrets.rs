@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehav
 use super::SqliteStore;
 use super::arm::rows::{below, fold_arm, folded_id, to_json};
 use super::convert::{backend, conflict_or_backend};
+use super::read_cache::{Key, Value};
 use crate::{DeletedSecret, SecretDeletion, SecretStore, SecretVersion, StoreError, StoreResult};
 
 /// The columns [`version_row`] reads, from `keyvault_secrets s` joined with
@@ -337,7 +338,12 @@ impl SecretStore for SqliteStore {
     ) -> StoreResult<Option<SecretVersion>> {
         let keys = keys(vault, name);
         let version = version.map(fold_arm);
-        self.read(move |conn| match version {
+        let key = Key::SecretVersion(keys[0].clone(), keys[1].clone(), version.clone());
+        let from = |v| match v {
+            Value::SecretVersion(s) => Some(s),
+            _ => None,
+        };
+        self.read_cached(key, Value::SecretVersion, from, move |conn| match version {
             None => Ok(newest(conn, &keys, false)?.map(|(v, _)| v)),
             Some(version) => conn
                 .prepare_cached(&one_version_sql())

@@ -14,6 +14,7 @@ use self::rows::{
 };
 use super::SqliteStore;
 use super::convert::{backend, guid};
+use super::read_cache::{Key, Value};
 use crate::{ArmStore, Resource, ResourceGroup, RoleAssignmentRecord, StoreResult};
 
 /// A group by subscription and folded name: the unique index.
@@ -119,7 +120,12 @@ impl ArmStore for SqliteStore {
 
     async fn get_resource(&self, id: &ResourceId) -> StoreResult<Option<Resource>> {
         let folded = folded_id(id);
-        self.read(move |conn| {
+        let key = Key::Resource(folded.clone());
+        let from = |v| match v {
+            Value::Resource(r) => Some(r),
+            _ => None,
+        };
+        self.read_cached(key, Value::Resource, from, move |conn| {
             conn.prepare_cached(GET_RESOURCE)
                 .and_then(|mut stmt| stmt.query_row([folded], rows::resource).optional())
                 .map_err(backend)
@@ -159,7 +165,12 @@ impl ArmStore for SqliteStore {
         name: &str,
     ) -> StoreResult<Vec<Resource>> {
         let params = [fold_arm(resource_type), fold_arm(name)];
-        self.read(move |conn| {
+        let key = Key::ResourcesByName(params[0].clone(), params[1].clone());
+        let from = |v| match v {
+            Value::Resources(r) => Some(r),
+            _ => None,
+        };
+        self.read_cached(key, Value::Resources, from, move |conn| {
             conn.prepare_cached(FIND_RESOURCES_BY_NAME)
                 .and_then(|mut stmt| stmt.query_map(params, rows::resource)?.collect())
                 .map_err(backend)

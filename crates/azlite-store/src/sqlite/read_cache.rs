@@ -1,0 +1,106 @@
+//! The answers of the hot point lookups, kept in memory while the database does not change.
+//!
+//! Every token request on IMDS reads its VM and the VM's identities, every Key Vault request
+//! its vault and secret, every ARM request the resources it names: small rows, read far more
+//! often than written. A read from the pool costs a hop to tokio's blocking pool and back,
+//! several times the read itself; a hit here costs a mutex and one `PRAGMA data_version`.
+//!
+//! Coherence: SQLite's `data_version` (on a connection of our own that never writes) changes
+//! whenever any other connection commits — this store's writer, or another process on the
+//! same file (`azlite imds` beside `azlite up`). The cache holds the version its entries
+//! were read at and empties itself when the version moves. An entry is stored only if the
+//! version read *before* the lookup is still the cache's, so a write that lands between the
+//! two can at worst cause a miss, never a stale hit: a read started after a write returned
+//! sees that write, cached or not.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use azlite_types::ObjectId;
+use rusqlite::Connection;
+
+use super::convert::backend;
+use crate::{Resource, SecretVersion, ServicePrincipal, StoreResult};
+
+/// Entries kept at most; past it the cache starts over (a read-mostly working set is far
+/// smaller; this only bounds memory under a scan of many distinct ids).
+const MAX_ENTRIES: usize = 8192;
+
+/// What is cached, by the lookup's folded arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum Key {
+    /// `get_resource`: the folded id.
+    Resource(String),
+    /// `find_resources_by_name`: folded type and name.
+    ResourcesByName(String, String),
+    /// `get_service_principal`: the object id.
+    ServicePrincipal(ObjectId),
+    /// `get_secret_version`: folded vault id, folded name, folded version (`None`: newest).
+    SecretVersion(String, String, Option<String>),
+}
+
+/// A cached answer.
+#[derive(Debug, Clone)]
+pub(super) enum Value {
+    Resource(Option<Resource>),
+    Resources(Vec<Resource>),
+    ServicePrincipal(Option<ServicePrincipal>),
+    SecretVersion(Option<SecretVersion>),
+}
+
+/// The cache, with the connection that watches the database's version.
+pub(super) struct ReadCache {
+    watch: Mutex<Connection>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    version: Option<i64>,
+    map: HashMap<Key, Value>,
+}
+
+impl ReadCache {
+    /// A cache watching the database through `watch` (a read-only connection of its own).
+    pub(super) fn new(watch: Connection) -> Self {
+        Self {
+            watch: Mutex::new(watch),
+            entries: Mutex::new(Entries::default()),
+        }
+    }
+
+    /// The database's version now. Cheap: the WAL index in shared memory, no disk read.
+    pub(super) fn version(&self) -> StoreResult<i64> {
+        let conn = self.watch.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.query_row("PRAGMA data_version", [], |row| row.get(0))
+            .map_err(backend)
+    }
+
+    /// The answer for `key`, if it was read at `version` (the version now).
+    pub(super) fn get(&self, version: i64, key: &Key) -> Option<Value> {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        match entries.version {
+            Some(held) if held == version => entries.map.get(key).cloned(),
+            // A reader that looked before the newest commit: it may read the old state, but
+            // neither uses nor disturbs what was read since.
+            Some(held) if held > version => None,
+            _ => {
+                entries.version = Some(version);
+                entries.map.clear();
+                None
+            }
+        }
+    }
+
+    /// Keeps `value`, read after the database was at `version`, if it still is.
+    pub(super) fn put(&self, version: i64, key: Key, value: Value) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.version != Some(version) {
+            return;
+        }
+        if entries.map.len() >= MAX_ENTRIES {
+            entries.map.clear();
+        }
+        entries.map.insert(key, value);
+    }
+}
