@@ -14,7 +14,9 @@
 //! refuses it (reference §0.2).
 
 use axum::http::{HeaderMap, StatusCode, header};
-use azlite_token::{IssuerPolicy, KeyRing, TokenError, Validation, verify};
+use azlite_token::{
+    IssuerPolicy, KeyRing, SignatureCache, TokenError, Validation, verify_with_cache,
+};
 use azlite_types::{ObjectId, TenantId, UnixTime};
 
 use crate::KeyVaultError;
@@ -82,6 +84,8 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
 pub(crate) struct Verifier<'a> {
     /// The STS's keys.
     pub(crate) keys: &'a KeyRing,
+    /// Tokens whose signature was already verified.
+    pub(crate) signatures: &'a SignatureCache,
     /// The resource of the challenge.
     pub(crate) resource: &'a str,
     /// The vault's tenant.
@@ -97,7 +101,8 @@ impl Verifier<'_> {
             |message: String| KeyVaultError::new(StatusCode::UNAUTHORIZED, "Unauthorized", message);
         let audiences = audiences(self.resource);
         let validation = Validation::new(audiences.clone(), IssuerPolicy::AnyEntraTenant);
-        let verified = verify(token, self.keys, &validation, self.now).map_err(|e| match e {
+        let verified = verify_with_cache(token, self.keys, &validation, self.now, self.signatures);
+        let verified = verified.map_err(|e| match e {
             TokenError::InvalidAudience(found) => unauthorized(format!(
                 "AKV10022: Invalid audience. Expected {} or {KEY_VAULT_APP_ID}, found: {found}.",
                 self.resource.trim_end_matches('/')

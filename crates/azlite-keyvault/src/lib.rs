@@ -76,6 +76,8 @@ pub struct KeyVault {
     rbac: Arc<dyn DataActionCheck>,
     value_key: ValueKey,
     config: KeyVaultConfig,
+    /// Tokens already verified: a client sends the same one on every request.
+    signatures: azlite_token::SignatureCache,
 }
 
 impl std::fmt::Debug for KeyVault {
@@ -104,6 +106,7 @@ impl KeyVault {
             rbac,
             value_key,
             config,
+            signatures: azlite_token::SignatureCache::default(),
         }
     }
 
@@ -194,6 +197,7 @@ impl KeyVault {
         let keys = self.keys.key_ring();
         let verifier = auth::Verifier {
             keys: &keys,
+            signatures: &self.signatures,
             resource: &resource,
             tenant: vault.tenant_id,
             now: self.clock.now(),

@@ -45,7 +45,10 @@ pub use keys::{HeaderStyle, SigningKey};
 pub use managed_identity::{
     ManagedIdentityToken, ManagedIdentityTokenError, ManagedIdentityTokens,
 };
-pub use verify::{IssuerPolicy, KeyRing, KeySource, Validation, VerifiedToken, verify};
+pub use verify::{
+    IssuerPolicy, KeyRing, KeySource, SignatureCache, Validation, VerifiedToken, verify,
+    verify_with_cache,
+};
 
 /// Seconds since the Unix epoch, as carried in the `iat`, `nbf` and `exp` claims.
 ///

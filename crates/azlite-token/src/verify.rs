@@ -172,6 +172,70 @@ pub fn verify(
     validation: &Validation,
     now: UnixTime,
 ) -> Result<VerifiedToken, TokenError> {
+    verify_inner(token, keys, validation, now, None)
+}
+
+/// [`verify`], with the RSA operation skipped for a token whose exact bytes `cache` saw
+/// verified by the same key. Every other check runs on every call: structure, `alg`, the
+/// key still being in `keys`, lifetime against `now`, audience and issuer. A resource
+/// service sees the same token on every request of a client for up to a day (RS256 costs
+/// tens of microseconds; the lookup a SHA-256 of the token).
+pub fn verify_with_cache(
+    token: &str,
+    keys: &KeyRing,
+    validation: &Validation,
+    now: UnixTime,
+    cache: &SignatureCache,
+) -> Result<VerifiedToken, TokenError> {
+    verify_inner(token, keys, validation, now, Some(cache))
+}
+
+/// Tokens whose signature was verified, by SHA-256 of their exact text and the `kid` that
+/// verified them. A `kid` is the thumbprint of its certificate, so the same `kid` names the
+/// same key. Bounded: past [`SignatureCache::CAPACITY`] entries it starts over.
+#[derive(Debug, Default)]
+pub struct SignatureCache {
+    verified: std::sync::Mutex<std::collections::HashSet<([u8; 32], String)>>,
+}
+
+impl SignatureCache {
+    /// Entries kept at most.
+    pub const CAPACITY: usize = 16_384;
+
+    fn key(token: &str, kid: &str) -> ([u8; 32], String) {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(digest.as_ref());
+        (hash, kid.to_owned())
+    }
+
+    fn contains(&self, key: &([u8; 32], String)) -> bool {
+        let verified = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        verified.contains(key)
+    }
+
+    fn insert(&self, key: ([u8; 32], String)) {
+        let mut verified = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verified.len() >= Self::CAPACITY {
+            verified.clear();
+        }
+        verified.insert(key);
+    }
+}
+
+fn verify_inner(
+    token: &str,
+    keys: &KeyRing,
+    validation: &Validation,
+    now: UnixTime,
+    cache: Option<&SignatureCache>,
+) -> Result<VerifiedToken, TokenError> {
     let jws = CompactJws::parse(token).map_err(TokenError::Malformed)?;
     let claims: AccessTokenClaims = jws.claims().map_err(TokenError::Malformed)?;
 
@@ -187,8 +251,18 @@ pub fn verify(
         .get(kid)
         .ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
 
-    if !signature_is_valid(&jws, key, algorithm) {
-        return Err(TokenError::InvalidSignature);
+    let cache_key = cache.map(|_| SignatureCache::key(token, kid));
+    let seen = match (cache, &cache_key) {
+        (Some(cache), Some(key)) => cache.contains(key),
+        _ => false,
+    };
+    if !seen {
+        if !signature_is_valid(&jws, key, algorithm) {
+            return Err(TokenError::InvalidSignature);
+        }
+        if let (Some(cache), Some(key)) = (cache, cache_key) {
+            cache.insert(key);
+        }
     }
 
     let leeway = validation.leeway_seconds;

@@ -295,3 +295,52 @@ fn issuer_any_entra_tenant_policy() {
         );
     }
 }
+
+/// The signature cache skips only the RSA operation, for the exact bytes it saw verified:
+/// a tampered token, a key gone from the ring, a lapsed lifetime or another audience fail as
+/// without the cache, and a token is never cached before its signature verified.
+#[test]
+fn the_signature_cache_changes_no_answer() {
+    use crate::{KeyRing, SignatureCache, verify_with_cache};
+
+    let cache = SignatureCache::default();
+    let cached = |token: &str, keys: &KeyRing, validation: &Validation, now| {
+        verify_with_cache(token, keys, validation, now, &cache)
+    };
+    let token = sign(&mi_claims());
+    for _ in 0..3 {
+        let verified = cached(&token, &key_ring(), &validation(), NOW).unwrap();
+        assert_eq!(verified, check(&token).unwrap());
+    }
+
+    // Same header and signature, another payload: other bytes, so verified again (and refused).
+    let mut claims = mi_claims();
+    claims.roles = Some(vec!["Owner".into()]);
+    let tampered = with_payload(&token, &claims);
+    for _ in 0..2 {
+        let error = cached(&tampered, &key_ring(), &validation(), NOW).unwrap_err();
+        assert!(matches!(error, TokenError::InvalidSignature), "{error:?}");
+    }
+    // A forged token is not remembered as verified after it failed.
+    let forged = craft(
+        &json!({"alg": "RS256", "kid": key().kid()}),
+        &mi_claims(),
+        |m| other_key().sign_raw(m).unwrap(),
+    );
+    for _ in 0..2 {
+        let error = cached(&forged, &key_ring(), &validation(), NOW).unwrap_err();
+        assert!(matches!(error, TokenError::InvalidSignature), "{error:?}");
+    }
+
+    // The cached token's key retired from the ring: unknown, as without the cache.
+    let error = cached(&token, &KeyRing::default(), &validation(), NOW).unwrap_err();
+    assert!(matches!(error, TokenError::UnknownKey(_)), "{error:?}");
+    // Later than its lifetime: expired.
+    let later = mi_claims().exp + 3600;
+    let error = cached(&token, &key_ring(), &validation(), later).unwrap_err();
+    assert!(matches!(error, TokenError::Expired { .. }), "{error:?}");
+    // Another resource's audience.
+    let other = Validation::new(vec!["https://other".into()], IssuerPolicy::AnyEntraTenant);
+    let error = cached(&token, &key_ring(), &other, NOW).unwrap_err();
+    assert!(matches!(error, TokenError::InvalidAudience(_)), "{error:?}");
+}
