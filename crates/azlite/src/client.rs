@@ -126,30 +126,42 @@ impl Client {
         token: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<Value> {
-        let mut request = self.http.request(method, url).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {url}"))?;
-        let status = response.status();
-        let text = response.text().await?;
-        let value: Value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        if !status.is_success() {
-            let error = &value["error"];
-            match (error["code"].as_str(), error["message"].as_str()) {
-                (Some(code), Some(message)) => bail!("({code}) {message}"),
-                _ => bail!("{status}: {value}"),
-            }
-        }
-        Ok(value)
+        send_with(&self.http, method, url, token, body).await
     }
+}
+
+/// Sends a request with `token` on `http`; the JSON answer, or an error naming the code of
+/// Azure's error body (ARM, Graph and Key Vault share its shape).
+pub(crate) async fn send_with(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> anyhow::Result<Value> {
+    let mut request = http.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = response.status();
+    let text = response.text().await?;
+    let value: Value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    if !status.is_success() {
+        let error = &value["error"];
+        match (error["code"].as_str(), error["message"].as_str()) {
+            (Some(code), Some(message)) => bail!("({code}) {message}"),
+            _ => bail!("{status}: {value}"),
+        }
+    }
+    Ok(value)
 }
 
 /// Prints a JSON value the way az does (indented). A closed pipe (`| head`) is not an error.

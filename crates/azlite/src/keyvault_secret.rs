@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -140,29 +140,7 @@ impl VaultClient {
         } else {
             format!("{}{path}?api-version={API_VERSION}", self.base)
         };
-        let mut request = self.http.request(method, &url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {url}"))?;
-        let status = response.status();
-        let text = response.text().await?;
-        let value: Value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        if !status.is_success() {
-            let error = &value["error"];
-            match (error["code"].as_str(), error["message"].as_str()) {
-                (Some(code), Some(message)) => bail!("({code}) {message}"),
-                _ => bail!("{status}: {value}"),
-            }
-        }
-        Ok(value)
+        crate::client::send_with(&self.http, method, &url, &self.token, body).await
     }
 }
 
