@@ -135,6 +135,29 @@ impl TestCloud {
             .map(str::to_owned)
             .context("no access_token")
     }
+
+    /// A v1 token for the owner service principal, for `resource` (as sent: the audience is
+    /// the resource exactly, trailing slash and all).
+    pub async fn owner_v1_token(&self, resource: &str) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .post(self.url(&format!("/{}/oauth2/token", self.info.tenant_id)))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", self.info.client_id.as_str()),
+                ("client_secret", self.info.client_secret.as_str()),
+                ("resource", resource),
+            ])
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await?;
+        anyhow::ensure!(status == 200, "owner v1 token refused: {body}");
+        body["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no access_token")
+    }
 }
 
 /// A service principal made for a test, with a token for ARM.

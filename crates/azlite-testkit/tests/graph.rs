@@ -294,23 +294,10 @@ async fn every_graph_audience_is_accepted_and_others_are_not() {
         "https://graph.microsoft.com/",
         "00000003-0000-0000-c000-000000000000",
     ] {
-        let response = cloud
-            .http
-            .post(cloud.url(&format!("/{}/oauth2/token", cloud.info.tenant_id)))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", cloud.info.client_id.as_str()),
-                ("client_secret", cloud.info.client_secret.as_str()),
-                ("resource", resource),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let body: Value = response.json().await.unwrap();
-        let token = body["access_token"].as_str().unwrap();
-        assert_eq!(claims(token)["aud"], resource);
+        let token = cloud.owner_v1_token(resource).await.unwrap();
+        assert_eq!(claims(&token)["aud"], resource);
         let (status, list) =
-            graph(&cloud, Some(token), "GET", "/v1.0/servicePrincipals", None).await;
+            graph(&cloud, Some(&token), "GET", "/v1.0/servicePrincipals", None).await;
         assert_eq!(status, 200, "{resource}: {list}");
     }
     let arm = cloud

@@ -287,22 +287,8 @@ async fn tokens_for_another_audience_or_tenant_are_refused_with_the_challenge() 
         ("https://vault.azure.net", 200),
         ("https://vault.azure.net/", 401),
     ] {
-        let response = cloud
-            .http
-            .post(cloud.url(&format!("/{}/oauth2/token", cloud.info.tenant_id)))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", cloud.info.client_id.as_str()),
-                ("client_secret", cloud.info.client_secret.as_str()),
-                ("resource", resource),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let token: Value = response.json().await.unwrap();
-        let token = token["access_token"].as_str().unwrap();
-        let (status, _, body) = vault.call(Some(token), "GET", "/secrets", None).await;
+        let token = cloud.owner_v1_token(resource).await.unwrap();
+        let (status, _, body) = vault.call(Some(&token), "GET", "/secrets", None).await;
         assert_eq!(status, expected, "{resource}: {body}");
         if expected == 401 {
             assert_eq!(
