@@ -119,10 +119,18 @@ impl Arm {
     ) -> Result<Self, ArmOpenError> {
         let mut index = AssignmentIndex::default();
         for record in store.list_role_assignments().await? {
-            let id = record.id;
-            index
-                .insert(to_assignment(&record))
-                .map_err(|source| ArmOpenError::InvalidAssignment { id, source })?;
+            // One row the index refuses (written by an older version, or by hand) must not
+            // keep the whole cloud from starting: it grants nothing and stays listed, so the
+            // owner can see and delete it.
+            if let Err(error) = index.insert(to_assignment(&record)) {
+                tracing::warn!(
+                    id = %record.id,
+                    scope = %record.scope,
+                    principal = %record.principal_id,
+                    %error,
+                    "skipping a stored role assignment that cannot be enforced"
+                );
+            }
         }
         let arm = Self {
             store,
@@ -165,17 +173,30 @@ impl Arm {
             updated_at: now,
             created_by: None,
         };
+        let id = record.id;
+        let assignment = to_assignment(&record);
+        self.read_index()
+            .check_insert(&assignment)
+            .map_err(|source| ArmOpenError::InvalidAssignment { id, source })?;
         self.store
             .apply(WriteBatch {
-                role_assignments: vec![record.clone()],
+                role_assignments: vec![record],
                 ..Default::default()
             })
             .await?;
-        let id = record.id;
-        self.write_index()
-            .insert(to_assignment(&record))
-            .map_err(|source| ArmOpenError::InvalidAssignment { id, source })?;
+        self.insert_committed(assignment);
         Ok(())
+    }
+
+    /// Adds to the index an assignment the store has just committed, after
+    /// [`AssignmentIndex::check_insert`] accepted it under `assignment_writes` (or at
+    /// start-up, before anyone else can write). A refusal here would be a bug: it is logged,
+    /// and the assignment grants nothing until the next start, which skips it too.
+    fn insert_committed(&self, assignment: Assignment) {
+        let id = assignment.id;
+        if let Err(error) = self.write_index().insert(assignment) {
+            tracing::error!(%id, %error, "a committed role assignment was refused by the index");
+        }
     }
 
     fn read_index(&self) -> std::sync::RwLockReadGuard<'_, AssignmentIndex> {
@@ -366,6 +387,10 @@ impl Arm {
             O::CheckVaultNameAvailability(s) => {
                 vaults::check_name_availability(self, &caller, s, &body).await
             }
+            O::InvalidScope { scope, assignment } => Err(role_assignments::invalid_scope(
+                &scope,
+                assignment.as_deref().filter(|_| method == Method::PUT),
+            )),
             O::UnsupportedType(resource_type) => Err(ArmError::bad_request(
                 "NoRegisteredProviderFound",
                 format!(

@@ -323,3 +323,52 @@ async fn cached_lookups_see_every_write_at_once() {
         assert_eq!(by_name(found.await.unwrap()), Vec::<i64>::new());
     }
 }
+
+#[tokio::test]
+async fn a_role_assignment_row_that_does_not_decode_is_skipped_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("azlite.db");
+    let subscription = SubscriptionId::new_random();
+    let record = |scope: String| azlite_store::RoleAssignmentRecord {
+        id: uuid::Uuid::new_v4(),
+        scope: scope.parse().unwrap(),
+        principal_id: azlite_types::ObjectId::new_random(),
+        principal_type: "ServicePrincipal".to_owned(),
+        role_definition_id: uuid::Uuid::new_v4(),
+        description: None,
+        created_at: 1,
+        updated_at: 1,
+        created_by: None,
+    };
+    let good = record(format!("/subscriptions/{subscription}"));
+    let bad = record(format!("/subscriptions/{subscription}/resourceGroups/rg"));
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store
+            .apply(WriteBatch {
+                role_assignments: vec![good.clone(), bad.clone()],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+    }
+    {
+        // As an older azlite, or a hand edit, could have left it: a scope that is not an id.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let changed = conn
+            .execute(
+                "UPDATE role_assignments SET scope = 'not/an/id' WHERE id = ?1",
+                [bad.id.to_string()],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let all = store.list_role_assignments().await.unwrap();
+    assert_eq!(all, vec![good.clone()]);
+    let of_bad = store
+        .list_role_assignments_for_principal(bad.principal_id)
+        .await
+        .unwrap();
+    assert!(of_bad.is_empty());
+}
