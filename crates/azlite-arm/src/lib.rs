@@ -15,11 +15,14 @@
 
 pub mod auth;
 mod caller;
+mod deleted_vaults;
 mod error;
 mod groups;
 mod identities;
 mod identity_block;
 mod operation;
+pub mod resource_filter;
+mod resource_list;
 mod resources;
 mod role_assignments;
 mod role_definitions;
@@ -243,11 +246,27 @@ impl Arm {
         }
     }
 
+    /// The role assignments at or below `scope` (to delete with what is at `scope`).
+    fn assignment_ids_at_or_below(&self, scope: &ResourceId) -> Vec<uuid::Uuid> {
+        self.read_index()
+            .iter()
+            .filter(|a| scope.contains(&a.scope))
+            .map(|a| *a.id.as_uuid())
+            .collect()
+    }
+
     /// Whether `caller` may perform `action` at `scope` (for filtering lists).
     fn can(&self, caller: &Caller, scope: &ResourceId, action: &str) -> bool {
         self.read_index()
             .check(caller.object_id, scope, &Action::control(action))
             .is_allowed()
+    }
+
+    /// Whether `principal` holds a role assignment at `scope` or anywhere below it.
+    fn has_assignment_within(&self, principal: ObjectId, scope: &ResourceId) -> bool {
+        self.read_index()
+            .assignments_of(principal)
+            .any(|a| scope.contains(&a.scope))
     }
 
     /// The router of ARM. Mount it at the root of ARM's host.
@@ -355,7 +374,9 @@ impl Arm {
                 groups::resource_group(self, &caller, method, s, &name, &body).await
             }
             O::ListResources(s, group) => {
-                groups::list_resources(self, &caller, s, group.as_deref(), &query).await
+                let request = (path, headers);
+                resource_list::list_resources(self, &caller, s, group.as_deref(), &query, request)
+                    .await
             }
             O::ListRoleAssignments(scope) => {
                 role_assignments::list(self, &caller, &scope, &query).await
@@ -384,6 +405,13 @@ impl Arm {
             O::VaultAccessPolicy(resource, kind) => {
                 vaults::update_access_policy(self, &caller, &resource, kind, &body).await
             }
+            O::ListDeletedVaults(s) => deleted_vaults::list(self, &caller, s).await,
+            O::DeletedVault(s, location, name) => {
+                deleted_vaults::get(self, &caller, s, &location, &name).await
+            }
+            O::PurgeDeletedVault(s, location, name) => {
+                deleted_vaults::purge(self, &caller, s, &location, &name).await
+            }
             O::CheckVaultNameAvailability(s) => {
                 vaults::check_name_availability(self, &caller, s, &body).await
             }
@@ -391,13 +419,9 @@ impl Arm {
                 &scope,
                 assignment.as_deref().filter(|_| method == Method::PUT),
             )),
-            O::UnsupportedType(resource_type) => Err(ArmError::bad_request(
-                "NoRegisteredProviderFound",
-                format!(
-                    "No registered resource provider found for location 'global' and API version '{}' for type '{resource_type}'.",
-                    query.api_version().unwrap_or_default()
-                ),
-            )),
+            O::UnsupportedType(resource_type) => {
+                Err(subscriptions::unsupported_type(&resource_type))
+            }
             O::Invalid => Err(ArmError::not_found(
                 "InvalidResourceType",
                 format!("The request path '{path}' is not a valid Azure Resource Manager path."),

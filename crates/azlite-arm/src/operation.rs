@@ -69,6 +69,13 @@ pub(crate) enum Operation {
         /// The role assignment name, for `…/roleAssignments/{name}`.
         assignment: Option<String>,
     },
+    /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/deletedVaults` (`Vaults_ListDeleted`)
+    ListDeletedVaults(SubscriptionId),
+    /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/locations/{l}/deletedVaults/{name}`
+    /// (`Vaults_GetDeleted`): the subscription, location and name
+    DeletedVault(SubscriptionId, String, String),
+    /// `POST …/locations/{l}/deletedVaults/{name}/purge` (`Vaults_PurgeDeleted`)
+    PurgeDeletedVault(SubscriptionId, String, String),
     /// `GET {resource id}/providers/Microsoft.ManagedIdentity/identities/default`
     /// (`SystemAssignedIdentities_GetByScope`)
     GetSystemAssignedIdentity(ResourceId),
@@ -276,6 +283,19 @@ fn parse_key_vault(s: &[&str]) -> Option<Operation> {
             Some(Operation::CheckVaultNameAvailability(subscription))
         }
         ([t], group) if is(t, KEY_VAULTS.1) => Some(Operation::ListVaults(subscription, group)),
+        ([t], None) if is(t, "deletedVaults") => Some(Operation::ListDeletedVaults(subscription)),
+        ([l, location, t, name], None) if is(l, "locations") && is(t, "deletedVaults") => Some(
+            Operation::DeletedVault(subscription, (*location).to_owned(), (*name).to_owned()),
+        ),
+        ([l, location, t, name, p], None)
+            if is(l, "locations") && is(t, "deletedVaults") && is(p, "purge") =>
+        {
+            Some(Operation::PurgeDeletedVault(
+                subscription,
+                (*location).to_owned(),
+                (*name).to_owned(),
+            ))
+        }
         ([t, name], Some(group)) if is(t, KEY_VAULTS.1) => {
             Some(resource(group, name).map_or(Operation::Invalid, Operation::Vault))
         }
@@ -356,7 +376,9 @@ pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
             [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
         }
         O::VaultAccessPolicy(..) => method == Method::PUT,
-        O::RegisterProvider(..) | O::CheckVaultNameAvailability(_) => method == Method::POST,
+        O::RegisterProvider(..) | O::CheckVaultNameAvailability(_) | O::PurgeDeletedVault(..) => {
+            method == Method::POST
+        }
         O::UnsupportedType(_) | O::Invalid | O::InvalidScope { .. } => true,
         _ => method == Method::GET,
     }
@@ -607,9 +629,29 @@ mod tests {
             )),
             Operation::CheckVaultNameAvailability(sub)
         );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedVaults"
+            )),
+            Operation::ListDeletedVaults(sub)
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/microsoft.keyvault/Locations/eastus/DELETEDVAULTS/Kv1"
+            )),
+            Operation::DeletedVault(sub, "eastus".into(), "Kv1".into())
+        );
+        let purge = parse(&format!(
+            "/subscriptions/{SUB}/providers/Microsoft.KeyVault/locations/eastus/deletedVaults/kv1/purge"
+        ));
+        assert_eq!(
+            purge,
+            Operation::PurgeDeletedVault(sub, "eastus".into(), "kv1".into())
+        );
+        assert!(allows(&purge, &Method::POST) && !allows(&purge, &Method::GET));
         assert!(matches!(
-            parse(&format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedVaults")),
-            Operation::UnsupportedType(t) if t == "Microsoft.KeyVault/deletedVaults"
+            parse(&format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/managedHSMs")),
+            Operation::UnsupportedType(t) if t == "Microsoft.KeyVault/managedHSMs"
         ));
         assert!(allows(
             &Operation::CheckVaultNameAvailability(sub),
