@@ -9,6 +9,11 @@
 //! at start-up and updated after every committed write) → run the operation on the store →
 //! answer in ARM's shapes. Every failure is an [`ArmError`], rendered once.
 //!
+//! Core ARM (tenants, subscriptions, groups, role definitions and assignments, the shared
+//! rules of tracked resources in `resources`) lives at the top of the crate; each resource
+//! provider has a folder under `providers` with its own operation enum, parsed from the
+//! segments after its namespace.
+//!
 //! Architecture Invariant: ARM depends on no other service. It verifies tokens with keys
 //! from a [`azlite_token::KeySource`] and reads principals from the directory part of the
 //! store.
@@ -17,17 +22,12 @@ pub mod auth;
 mod caller;
 mod error;
 mod groups;
-mod identities;
-mod identity_block;
 mod operation;
+mod providers;
 mod resources;
 mod role_assignments;
 mod role_definitions;
 mod subscriptions;
-mod vault_model;
-mod vault_policies;
-mod vaults;
-mod vms;
 mod wire;
 
 use std::sync::{Arc, RwLock};
@@ -347,24 +347,14 @@ impl Arm {
             }
             O::RoleDefinition(scope, id) => role_definitions::get(self, &caller, &scope, &id).await,
             O::ListPermissions(scope) => role_definitions::permissions(self, &caller, &scope).await,
-            O::ListUserAssignedIdentities(s, group) => {
-                identities::list(self, &caller, s, group.as_deref(), &query).await
-            }
-            O::UserAssignedIdentity(resource) => {
-                identities::one(self, &caller, method, &resource, &body, &query).await
-            }
-            O::GetSystemAssignedIdentity(scope) => {
-                identities::get_system_assigned(self, &caller, &scope).await
-            }
-            O::ListVirtualMachines(s, group) => vms::list(self, &caller, s, group.as_deref()).await,
-            O::VirtualMachine(resource) => vms::one(self, &caller, method, &resource, &body).await,
-            O::ListVaults(s, group) => vaults::list(self, &caller, s, group.as_deref()).await,
-            O::Vault(resource) => vaults::one(self, &caller, method, &resource, &body).await,
-            O::VaultAccessPolicy(resource, kind) => {
-                vaults::update_access_policy(self, &caller, &resource, kind, &body).await
-            }
-            O::CheckVaultNameAvailability(s) => {
-                vaults::check_name_availability(self, &caller, s, &body).await
+            O::Provider(op) => {
+                let request = providers::Request {
+                    caller: &caller,
+                    method,
+                    query: &query,
+                    body: &body,
+                };
+                providers::dispatch(self, op, request).await
             }
             O::UnsupportedType(resource_type) => Err(ArmError::bad_request(
                 "NoRegisteredProviderFound",

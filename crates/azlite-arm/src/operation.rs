@@ -5,7 +5,7 @@
 use axum::http::Method;
 use azlite_types::{ResourceId, SubscriptionId};
 
-pub(crate) use crate::vault_model::AccessPolicyUpdateKind;
+use crate::providers::{self, is};
 
 /// What an ARM request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,85 +38,13 @@ pub(crate) enum Operation {
     RoleDefinition(ResourceId, String),
     /// `GET {scope}/providers/Microsoft.Authorization/permissions`
     ListPermissions(ResourceId),
-    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.ManagedIdentity/userAssignedIdentities`
-    /// (`UserAssignedIdentities_ListBySubscription`, `…_ListByResourceGroup`)
-    ListUserAssignedIdentities(SubscriptionId, Option<String>),
-    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`
-    UserAssignedIdentity(TrackedResource),
-    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.Compute/virtualMachines`
-    /// (`VirtualMachines_ListAll`, `VirtualMachines_List`)
-    ListVirtualMachines(SubscriptionId, Option<String>),
-    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.Compute/virtualMachines/{name}`
-    VirtualMachine(TrackedResource),
-    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.KeyVault/vaults`
-    /// (`Vaults_ListBySubscription`, `Vaults_ListByResourceGroup`)
-    ListVaults(SubscriptionId, Option<String>),
-    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.KeyVault/vaults/{name}`
-    Vault(TrackedResource),
-    /// `PUT …/providers/Microsoft.KeyVault/vaults/{name}/accessPolicies/{operationKind}`
-    /// (`Vaults_UpdateAccessPolicy`)
-    VaultAccessPolicy(TrackedResource, AccessPolicyUpdateKind),
-    /// `POST /subscriptions/{s}/providers/Microsoft.KeyVault/checkNameAvailability`
-    /// (`Vaults_CheckNameAvailability`)
-    CheckVaultNameAvailability(SubscriptionId),
-    /// `GET {resource id}/providers/Microsoft.ManagedIdentity/identities/default`
-    /// (`SystemAssignedIdentities_GetByScope`)
-    GetSystemAssignedIdentity(ResourceId),
+    /// A resource provider's own operation (`…/providers/{namespace}/…` of a provider
+    /// azlite serves), parsed by that provider.
+    Provider(providers::Operation),
     /// A well-formed ARM path for a resource type azlite does not serve (yet).
     UnsupportedType(String),
     /// Not an ARM path at all.
     Invalid,
-}
-
-/// A tracked resource of a type azlite serves, addressed by its path (the type is the
-/// operation's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TrackedResource {
-    /// The subscription in the path.
-    pub(crate) subscription: SubscriptionId,
-    /// The resource group name, as sent.
-    pub(crate) group: String,
-    /// The resource name, as sent.
-    pub(crate) name: String,
-    /// The id: ARM's casing for the fixed segments, the names as sent.
-    pub(crate) id: ResourceId,
-}
-
-/// User-assigned identities, `(namespace, type)` in ARM's canonical casing.
-pub(crate) const USER_ASSIGNED_IDENTITIES: (&str, &str) =
-    ("Microsoft.ManagedIdentity", "userAssignedIdentities");
-/// Virtual machines, `(namespace, type)` in ARM's canonical casing.
-pub(crate) const VIRTUAL_MACHINES: (&str, &str) = ("Microsoft.Compute", "virtualMachines");
-/// Key vaults, `(namespace, type)` in ARM's canonical casing.
-pub(crate) const KEY_VAULTS: (&str, &str) = ("Microsoft.KeyVault", "vaults");
-
-impl TrackedResource {
-    fn new(
-        subscription: SubscriptionId,
-        group: String,
-        name: &str,
-        (namespace, resource_type): (&str, &str),
-    ) -> Option<Self> {
-        // A percent-encoded `/` in a name would change the id's structure.
-        if group.contains('/') || name.contains('/') {
-            return None;
-        }
-        let id = format!(
-            "/subscriptions/{subscription}/resourceGroups/{group}/providers/{namespace}/{resource_type}/{name}"
-        )
-        .parse()
-        .ok()?;
-        Some(Self {
-            subscription,
-            group,
-            name: name.to_owned(),
-            id,
-        })
-    }
-}
-
-fn is(segment: &str, name: &str) -> bool {
-    segment.eq_ignore_ascii_case(name)
 }
 
 fn decode(segment: &str) -> String {
@@ -138,11 +66,8 @@ pub(crate) fn parse(path: &str) -> Operation {
     if let Some(op) = parse_authorization(&s) {
         return op;
     }
-    if let Some(op) = parse_key_vault(&s) {
-        return op;
-    }
-    if let Some(op) = parse_served_types(&s) {
-        return op;
+    if let Some(op) = providers::parse(&s) {
+        return op.map_or(Operation::Invalid, Operation::Provider);
     }
     let sub = |text: &str| text.parse::<SubscriptionId>().ok();
     match s.as_slice() {
@@ -190,85 +115,6 @@ pub(crate) fn parse(path: &str) -> Operation {
     }
 }
 
-/// The resource types azlite serves: user-assigned identities and virtual machines (lists
-/// and single resources), and the system-assigned identity of any resource.
-fn parse_served_types(s: &[&str]) -> Option<Operation> {
-    let p = s.iter().rposition(|seg| is(seg, "providers"))?;
-    let (namespace, rest) = (s.get(p + 1)?, &s[p + 2..]);
-    if p > 0
-        && is(namespace, "Microsoft.ManagedIdentity")
-        && let [t, name] = rest
-        && is(t, "identities")
-        && is(name, "default")
-    {
-        return format!("/{}", s[..p].join("/"))
-            .parse()
-            .ok()
-            .map(Operation::GetSystemAssignedIdentity);
-    }
-    let served = [USER_ASSIGNED_IDENTITIES, VIRTUAL_MACHINES];
-    let kind = served
-        .into_iter()
-        .find(|(ns, t)| is(namespace, ns) && rest.first().is_some_and(|r| is(r, t)))?;
-    let (subscription, group) = match &s[..p] {
-        [t, id] if is(t, "subscriptions") => (id.parse().ok()?, None),
-        [t, id, g, name] if is(t, "subscriptions") && is(g, "resourcegroups") => {
-            (id.parse().ok()?, Some((*name).to_owned()))
-        }
-        _ => return None,
-    };
-    let is_identities = kind == USER_ASSIGNED_IDENTITIES;
-    match (rest, group) {
-        ([_], group) if is_identities => {
-            Some(Operation::ListUserAssignedIdentities(subscription, group))
-        }
-        ([_], group) => Some(Operation::ListVirtualMachines(subscription, group)),
-        ([_, name], Some(group)) => Some(
-            match TrackedResource::new(subscription, group, name, kind) {
-                Some(resource) if is_identities => Operation::UserAssignedIdentity(resource),
-                Some(resource) => Operation::VirtualMachine(resource),
-                None => Operation::Invalid,
-            },
-        ),
-        _ => None,
-    }
-}
-
-/// Key Vault's control plane: vaults (lists and single vaults), their access policy
-/// updates, and the subscription's name check.
-fn parse_key_vault(s: &[&str]) -> Option<Operation> {
-    let p = s.iter().rposition(|seg| is(seg, "providers"))?;
-    let (namespace, rest) = (s.get(p + 1)?, &s[p + 2..]);
-    if !is(namespace, KEY_VAULTS.0) {
-        return None;
-    }
-    let (subscription, group) = match &s[..p] {
-        [t, id] if is(t, "subscriptions") => (id.parse().ok()?, None),
-        [t, id, g, name] if is(t, "subscriptions") && is(g, "resourcegroups") => {
-            (id.parse().ok()?, Some((*name).to_owned()))
-        }
-        _ => return None,
-    };
-    let resource =
-        |group: String, name: &str| TrackedResource::new(subscription, group, name, KEY_VAULTS);
-    match (rest, group) {
-        ([c], None) if is(c, "checkNameAvailability") => {
-            Some(Operation::CheckVaultNameAvailability(subscription))
-        }
-        ([t], group) if is(t, KEY_VAULTS.1) => Some(Operation::ListVaults(subscription, group)),
-        ([t, name], Some(group)) if is(t, KEY_VAULTS.1) => {
-            Some(resource(group, name).map_or(Operation::Invalid, Operation::Vault))
-        }
-        ([t, name, a, kind], Some(group)) if is(t, KEY_VAULTS.1) && is(a, "accessPolicies") => {
-            let kind = AccessPolicyUpdateKind::parse(kind)?;
-            Some(resource(group, name).map_or(Operation::Invalid, |r| {
-                Operation::VaultAccessPolicy(r, kind)
-            }))
-        }
-        _ => None,
-    }
-}
-
 /// `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions|permissions}[/{name}]`
 fn parse_authorization(s: &[&str]) -> Option<Operation> {
     let p = s.iter().rposition(|seg| is(seg, "providers"))?;
@@ -313,11 +159,8 @@ pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
         ]
         .contains(method),
         O::RoleAssignment(..) => [Method::GET, Method::PUT, Method::DELETE].contains(method),
-        O::UserAssignedIdentity(_) | O::VirtualMachine(_) | O::Vault(_) => {
-            [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
-        }
-        O::VaultAccessPolicy(..) => method == Method::PUT,
-        O::RegisterProvider(..) | O::CheckVaultNameAvailability(_) => method == Method::POST,
+        O::Provider(op) => op.allows(method),
+        O::RegisterProvider(..) => method == Method::POST,
         O::UnsupportedType(_) | O::Invalid => true,
         _ => method == Method::GET,
     }
@@ -326,6 +169,23 @@ pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::key_vault::vault_model::AccessPolicyUpdateKind;
+    use crate::providers::{
+        Operation as P, compute::Operation as C, key_vault::Operation as K,
+        managed_identity::Operation as M,
+    };
+
+    fn compute(op: C) -> Operation {
+        Operation::Provider(P::Compute(op))
+    }
+
+    fn key_vault(op: K) -> Operation {
+        Operation::Provider(P::KeyVault(op))
+    }
+
+    fn managed_identity(op: M) -> Operation {
+        Operation::Provider(P::ManagedIdentity(op))
+    }
 
     const SUB: &str = "00000000-0000-0000-0000-000000000001";
 
@@ -410,7 +270,7 @@ mod tests {
         let op = parse(&format!(
             "/subscriptions/{SUB}/resourcegroups/MyRG/providers/microsoft.compute/VIRTUALMACHINES/MyVm"
         ));
-        let Operation::VirtualMachine(vm) = op else {
+        let Operation::Provider(P::Compute(C::VirtualMachine(vm))) = op else {
             panic!("{op:?}")
         };
         assert_eq!((vm.group.as_str(), vm.name.as_str()), ("MyRG", "MyVm"));
@@ -424,25 +284,25 @@ mod tests {
             parse(&format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
             )),
-            Operation::UserAssignedIdentity(r) if r.name == "id1"
+            Operation::Provider(P::ManagedIdentity(M::UserAssignedIdentity(r))) if r.name == "id1"
         ));
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
             )),
-            Operation::ListUserAssignedIdentities(sub, Some("rg".into()))
+            managed_identity(M::ListUserAssignedIdentities(sub, Some("rg".into())))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
             )),
-            Operation::ListUserAssignedIdentities(sub, None)
+            managed_identity(M::ListUserAssignedIdentities(sub, None))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines"
             )),
-            Operation::ListVirtualMachines(sub, None)
+            compute(C::ListVirtualMachines(sub, None))
         );
         assert_eq!(
             parse(&format!(
@@ -458,7 +318,7 @@ mod tests {
         let vault = format!(
             "/subscriptions/{SUB}/resourcegroups/RG/providers/microsoft.keyvault/VAULTS/Kv1"
         );
-        let Operation::Vault(r) = parse(&vault) else {
+        let Operation::Provider(P::KeyVault(K::Vault(r))) = parse(&vault) else {
             panic!("{:?}", parse(&vault))
         };
         assert_eq!(
@@ -469,7 +329,7 @@ mod tests {
         );
         assert!(matches!(
             parse(&format!("{vault}/accessPolicies/ADD")),
-            Operation::VaultAccessPolicy(r, AccessPolicyUpdateKind::Add) if r.name == "Kv1"
+            Operation::Provider(P::KeyVault(K::VaultAccessPolicy(r, AccessPolicyUpdateKind::Add))) if r.name == "Kv1"
         ));
         assert!(matches!(
             parse(&format!("{vault}/accessPolicies/merge")),
@@ -479,30 +339,30 @@ mod tests {
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.KeyVault/vaults"
             )),
-            Operation::ListVaults(sub, None)
+            key_vault(K::ListVaults(sub, None))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults"
             )),
-            Operation::ListVaults(sub, Some("rg".into()))
+            key_vault(K::ListVaults(sub, Some("rg".into())))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.KeyVault/checkNameAvailability"
             )),
-            Operation::CheckVaultNameAvailability(sub)
+            key_vault(K::CheckVaultNameAvailability(sub))
         );
         assert!(matches!(
             parse(&format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedVaults")),
             Operation::UnsupportedType(t) if t == "Microsoft.KeyVault/deletedVaults"
         ));
         assert!(allows(
-            &Operation::CheckVaultNameAvailability(sub),
+            &key_vault(K::CheckVaultNameAvailability(sub)),
             &Method::POST
         ));
         assert!(!allows(
-            &Operation::CheckVaultNameAvailability(sub),
+            &key_vault(K::CheckVaultNameAvailability(sub)),
             &Method::GET
         ));
     }
@@ -516,7 +376,7 @@ mod tests {
             parse(&format!(
                 "{vm}/providers/Microsoft.ManagedIdentity/identities/default"
             )),
-            Operation::GetSystemAssignedIdentity(vm.parse().unwrap())
+            managed_identity(M::GetSystemAssignedIdentity(vm.parse().unwrap()))
         );
         assert!(matches!(
             parse("/providers/Microsoft.ManagedIdentity/identities/default"),

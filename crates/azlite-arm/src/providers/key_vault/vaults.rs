@@ -1,7 +1,7 @@
 //! Key vaults through ARM (`Microsoft.KeyVault/vaults`, SPEC-KV 2022-07-01, reference §2.6):
 //! create or update, update, get, delete, the lists, `accessPolicies/{add|replace|remove}`
-//! and `checkNameAvailability`. The model and its rules are in [`crate::vault_model`] and
-//! [`crate::vault_policies`].
+//! and `checkNameAvailability`. The model and its rules are in [`super::vault_model`] and
+//! [`super::vault_policies`].
 //!
 //! Vault names are global (the name is the data plane's host, `{name}.{vault suffix}`): a
 //! name held by a vault in any group of any subscription is refused with 409
@@ -20,13 +20,14 @@ use azlite_types::{ResourceId, SubscriptionId, TenantId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::operation::{KEY_VAULTS as KIND, TrackedResource};
-use crate::resources::{self, action, type_name};
-use crate::subscriptions::subscription_for;
-use crate::vault_model::{
+use super::KEY_VAULTS as KIND;
+use super::vault_model::{
     self, AccessPolicyUpdateKind, Base, UnverifiedAccessPolicy, UnverifiedVaultProperties,
     VaultProperties, bad_request,
 };
+use crate::providers::TrackedResource;
+use crate::resources::{self, Preamble, type_name};
+use crate::subscriptions::subscription_for;
 use crate::wire::{body, json};
 use crate::{Arm, ArmError, Caller};
 
@@ -125,14 +126,8 @@ pub(crate) async fn one(
     resource: &TrackedResource,
     request: &[u8],
 ) -> Result<Response, ArmError> {
-    let verb = match *method {
-        Method::PUT | Method::PATCH => "write",
-        Method::DELETE => "delete",
-        _ => "read",
-    };
-    let authorized = arm.authorize(caller, &resource.id, &action(KIND, verb))?;
-    subscription_for(arm, caller, resource.subscription).await?;
-    resources::require_group(arm, resource).await?;
+    let Preamble { authorized, .. } =
+        resources::preamble_for(arm, caller, method, KIND, resource).await?;
     if *method == Method::GET {
         let existing = arm.store.get_resource(&resource.id).await?;
         let found = existing.ok_or_else(|| resources::not_found(KIND, resource))?;
@@ -259,9 +254,7 @@ pub(crate) async fn update_access_policy(
     kind: AccessPolicyUpdateKind,
     request: &[u8],
 ) -> Result<Response, ArmError> {
-    let _authorized = arm.authorize(caller, &resource.id, ACCESS_POLICIES_WRITE)?;
-    subscription_for(arm, caller, resource.subscription).await?;
-    resources::require_group(arm, resource).await?;
+    let _preamble = resources::preamble(arm, caller, resource, ACCESS_POLICIES_WRITE).await?;
     let update: AccessPolicyUpdate = body(request)?;
     let entries = update
         .properties
