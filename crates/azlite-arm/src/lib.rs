@@ -9,28 +9,27 @@
 //! at start-up and updated after every committed write) → run the operation on the store →
 //! answer in ARM's shapes. Every failure is an [`ArmError`], rendered once.
 //!
+//! Core ARM (tenants, subscriptions, groups, role definitions and assignments, the shared
+//! rules of tracked resources in `resources`) lives at the top of the crate; each resource
+//! provider has a folder under `providers` with its own operation enum, parsed from the
+//! segments after its namespace.
+//!
 //! Architecture Invariant: ARM depends on no other service. It verifies tokens with keys
 //! from a [`azlite_token::KeySource`] and reads principals from the directory part of the
 //! store.
 
 pub mod auth;
 mod caller;
-mod deleted_vaults;
 mod error;
 mod groups;
-mod identities;
-mod identity_block;
 mod operation;
+mod providers;
 pub mod resource_filter;
 mod resource_list;
 mod resources;
 mod role_assignments;
 mod role_definitions;
 mod subscriptions;
-mod vault_model;
-mod vault_policies;
-mod vaults;
-mod vms;
 mod wire;
 
 use std::sync::{Arc, RwLock};
@@ -389,31 +388,14 @@ impl Arm {
             }
             O::RoleDefinition(scope, id) => role_definitions::get(self, &caller, &scope, &id).await,
             O::ListPermissions(scope) => role_definitions::permissions(self, &caller, &scope).await,
-            O::ListUserAssignedIdentities(s, group) => {
-                identities::list(self, &caller, s, group.as_deref(), &query).await
-            }
-            O::UserAssignedIdentity(resource) => {
-                identities::one(self, &caller, method, &resource, &body, &query).await
-            }
-            O::GetSystemAssignedIdentity(scope) => {
-                identities::get_system_assigned(self, &caller, &scope).await
-            }
-            O::ListVirtualMachines(s, group) => vms::list(self, &caller, s, group.as_deref()).await,
-            O::VirtualMachine(resource) => vms::one(self, &caller, method, &resource, &body).await,
-            O::ListVaults(s, group) => vaults::list(self, &caller, s, group.as_deref()).await,
-            O::Vault(resource) => vaults::one(self, &caller, method, &resource, &body).await,
-            O::VaultAccessPolicy(resource, kind) => {
-                vaults::update_access_policy(self, &caller, &resource, kind, &body).await
-            }
-            O::ListDeletedVaults(s) => deleted_vaults::list(self, &caller, s).await,
-            O::DeletedVault(s, location, name) => {
-                deleted_vaults::get(self, &caller, s, &location, &name).await
-            }
-            O::PurgeDeletedVault(s, location, name) => {
-                deleted_vaults::purge(self, &caller, s, &location, &name).await
-            }
-            O::CheckVaultNameAvailability(s) => {
-                vaults::check_name_availability(self, &caller, s, &body).await
+            O::Provider(op) => {
+                let request = providers::Request {
+                    caller: &caller,
+                    method,
+                    query: &query,
+                    body: &body,
+                };
+                providers::dispatch(self, op, request).await
             }
             O::InvalidScope { scope, assignment } => Err(role_assignments::invalid_scope(
                 &scope,
