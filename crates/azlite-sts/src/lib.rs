@@ -17,6 +17,7 @@ pub mod http;
 mod issue;
 mod keys;
 mod managed_identity;
+mod replay;
 mod resources;
 mod secrets;
 
@@ -78,6 +79,8 @@ pub struct Sts {
     keys: KeyManager,
     clock: Arc<dyn Clock>,
     config: StsConfig,
+    /// Client assertions accepted and not yet expired, to refuse their replay.
+    seen_assertions: replay::SeenAssertions,
 }
 
 impl std::fmt::Debug for Sts {
@@ -106,6 +109,7 @@ impl Sts {
             keys,
             clock,
             config,
+            seen_assertions: replay::SeenAssertions::default(),
         })
     }
 
