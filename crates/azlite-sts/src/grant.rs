@@ -1,17 +1,17 @@
 //! The client-credentials grant on Entra's v1 and v2 token endpoints: find the tenant,
 //! authenticate the client (secret or certificate assertion), resolve the resource, issue.
 
-use azlite_store::{KeyCredential, ServicePrincipal, ServicePrincipalKind, Tenant};
+use azlite_store::{ServicePrincipal, ServicePrincipalKind, Tenant};
 use azlite_token::{
-    AssertionError, ClientCertificate, UnverifiedAssertion, VerifiedAssertion,
-    verify_client_assertion,
+    AssertionError, ClientCertificate, UnverifiedAssertion, verify_client_assertion,
 };
 use azlite_types::{ClientId, TenantId, UnixTime};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use crate::assertion_rules::{check_certificate_dates, check_lifetime, hex};
 use crate::issue::{ClientAuthentication, Issuance, IssuedToken};
-use crate::replay::{MAX_ASSERTION_LIFETIME, Seen};
+use crate::replay::Seen;
 use crate::resources::{self, Resource};
 use crate::{Sts, StsError};
 
@@ -272,58 +272,6 @@ impl Sts {
             Seen::Full => Err(StsError::TooManyAssertions),
         }
     }
-}
-
-/// The certificate that verified the assertion must be within its key credential's
-/// `startDateTime`..`endDateTime`, as client secrets are (AADSTS700027, "The key used is
-/// expired." in Entra's words). When several credentials hold the same certificate, one
-/// valid credential is enough.
-fn check_certificate_dates(
-    credentials: &[KeyCredential],
-    verified: &VerifiedAssertion,
-    client_id: ClientId,
-    now: UnixTime,
-) -> Result<(), StsError> {
-    let mut matching = credentials.iter().filter(|k| {
-        ClientCertificate::from_der(&k.certificate_der)
-            .is_ok_and(|c| c.x5t() == verified.thumbprint_sha1)
-    });
-    let Some(first) = matching.next() else {
-        return Ok(());
-    };
-    let valid = |k: &KeyCredential| k.start <= now && now < k.end;
-    if valid(first) || matching.any(valid) {
-        return Ok(());
-    }
-    Err(StsError::AssertionCertificateOutOfTime {
-        thumbprint: verified.thumbprint_sha1.clone(),
-        client_id: client_id.to_string(),
-        reason: if first.end <= now {
-            "expired"
-        } else {
-            "not yet valid"
-        },
-        start: entra_timestamp(first.start),
-        end: entra_timestamp(first.end),
-    })
-}
-
-/// An assertion may be valid for at most [`MAX_ASSERTION_LIFETIME`] (from its `nbf`, or
-/// from now without one): longer-lived assertions are refused, which also bounds how long
-/// the STS must remember one to refuse its replay.
-fn check_lifetime(verified: &VerifiedAssertion, now: UnixTime) -> Result<(), StsError> {
-    let from = verified.nbf.map_or(now, |nbf| nbf.min(now));
-    if verified.exp.saturating_sub(from) > MAX_ASSERTION_LIFETIME {
-        return Err(StsError::AssertionLifetimeTooLong {
-            lifetime: verified.exp.saturating_sub(from),
-            limit: MAX_ASSERTION_LIFETIME,
-        });
-    }
-    Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Clock skew tolerated on client assertions, as Entra allows.

@@ -10,6 +10,7 @@
 //! never depends on another service. Handlers in [`http`] parse the request, call a domain
 //! function on [`Sts`], and map the result to Entra's wire format.
 
+mod assertion_rules;
 mod directory;
 mod error;
 mod grant;
