@@ -173,6 +173,32 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_of_another_user_is_refused_not_taken_over() {
+        if !nix::unistd::geteuid().is_root() {
+            // Only root can give a directory away; as another user the case cannot arise
+            // in a test.
+            return;
+        }
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("theirs");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let nobody = nix::unistd::Uid::from_raw(65534);
+        nix::unistd::chown(&dir, Some(nobody), None).unwrap();
+        let error = prepare(&dir).unwrap_err();
+        assert!(
+            matches!(error, DataDirError::NotOurs { owner: 65534, .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("belongs to user 65534"),
+            "{error}"
+        );
+        assert_eq!(mode(&dir), 0o755, "left as it was");
+        assert!(!dir.join(DATABASE_FILE).exists(), "nothing written in it");
+    }
+
+    #[test]
     fn a_file_in_place_of_the_directory_is_refused() {
         let root = tempfile::tempdir().unwrap();
         let file = root.path().join("data");
