@@ -151,7 +151,8 @@ pub fn run(options: RunOptions) -> Result<i32, SandboxError> {
         }
         (None, None) => return Err(SandboxError::NoVmGiven),
     };
-    let hello = forward::hello(&socket, &vm)?;
+    // The session lasts while this connection is open: until this process ends.
+    let (hello, _session) = forward::hello(&socket, &vm)?;
     let ca_path = info
         .as_ref()
         .map(|i| i.ca_certificate.clone())
@@ -233,7 +234,7 @@ pub fn run(options: RunOptions) -> Result<i32, SandboxError> {
     );
     let upstream = Arc::new(forward::Upstream {
         socket,
-        vm: hello.vm.clone(),
+        session: hello.session.clone(),
     });
     let code = runtime.block_on(async {
         network::configure().await?;
