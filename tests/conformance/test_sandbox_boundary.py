@@ -190,7 +190,8 @@ def test_the_program_sees_no_process_of_the_machine(azlite):
     # memory and environment are closed to the program.
     assert seen["read /proc/1/mem"] in ("EACCES", "EPERM"), seen
     assert seen["read /proc/1/environ"] in ("EACCES", "EPERM"), seen
-    assert os.getpid() not in seen["pids"][2:] or seen["pids"] == [1, 2], seen
+    # No other process: not this test's, not `azlite up`'s, not the forwarder's.
+    assert len(seen["pids"]) <= 4 and max(seen["pids"]) < 16, seen
 
 
 def test_the_program_has_no_capability_and_no_new_privileges(azlite):
