@@ -1,7 +1,7 @@
 //! The one error type: each variant is an Azure Storage error code, with the message and
 //! `AuthenticationErrorDetail` the service puts in its XML error body.
 //!
-//! Every failure here is a 403, as in Azure: a request whose credential is malformed, wrong,
+//! Every failure here is a 403 (a malformed `Authorization` header is a 400), as in Azure: a request whose credential is malformed, wrong,
 //! expired or too narrow is refused with `AuthenticationFailed` (the detail tells which) or
 //! one of the `Authorization*Mismatch` codes. The Blob service renders them in its XML shape.
 
@@ -40,6 +40,13 @@ pub enum AuthError {
     /// The SAS allows `https` only and the request came over plain HTTP.
     #[error("AuthorizationProtocolMismatch")]
     AuthorizationProtocolMismatch,
+    /// The account's `allowSharedKeyAccess` is false and the request used Shared Key, Shared
+    /// Key Lite, or a SAS signed with an account key.
+    #[error("KeyBasedAuthenticationNotPermitted")]
+    KeyBasedAuthenticationNotPermitted,
+    /// The `Authorization` header is not in a form the service knows (400, not 403).
+    #[error("InvalidAuthenticationInfo")]
+    InvalidAuthenticationInfo,
 }
 
 /// Azure's message for `AuthenticationFailed` (the service appends `RequestId` and `Time`).
@@ -53,9 +60,13 @@ impl AuthError {
         }
     }
 
-    /// The HTTP status: 403 for every variant, as Azure answers.
+    /// The HTTP status: 403, but 400 for a malformed `Authorization` header, as Azure
+    /// answers.
     pub fn status(&self) -> u16 {
-        403
+        match self {
+            AuthError::InvalidAuthenticationInfo => 400,
+            _ => 403,
+        }
     }
 
     /// The `x-ms-error-code` and `<Code>`.
@@ -68,6 +79,8 @@ impl AuthError {
             AuthError::AuthorizationServiceMismatch => "AuthorizationServiceMismatch",
             AuthError::AuthorizationSourceIpMismatch { .. } => "AuthorizationSourceIPMismatch",
             AuthError::AuthorizationProtocolMismatch => "AuthorizationProtocolMismatch",
+            AuthError::KeyBasedAuthenticationNotPermitted => "KeyBasedAuthenticationNotPermitted",
+            AuthError::InvalidAuthenticationInfo => "InvalidAuthenticationInfo",
         }
     }
 
@@ -95,6 +108,13 @@ impl AuthError {
             ),
             AuthError::AuthorizationProtocolMismatch => {
                 "This request is not authorized to perform this operation using this protocol."
+                    .to_owned()
+            }
+            AuthError::KeyBasedAuthenticationNotPermitted => {
+                "Key based authentication is not permitted on this storage account.".to_owned()
+            }
+            AuthError::InvalidAuthenticationInfo => {
+                "Authentication information is not given in the correct format. Check the value of Authorization header."
                     .to_owned()
             }
         }

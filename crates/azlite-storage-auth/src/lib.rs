@@ -12,6 +12,7 @@
 //!
 //! User delegation keys are derived, not stored: see [`udk`].
 
+pub mod credential;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -23,6 +24,7 @@ mod times;
 pub mod udk;
 mod version;
 
+pub use credential::{UnverifiedCredential, classify};
 pub use error::{AUTHENTICATION_FAILED_MESSAGE, AuthError};
 pub use header_order::compare_header_names;
 pub use keys::AccountKey;

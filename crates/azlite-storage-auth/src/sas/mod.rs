@@ -10,6 +10,7 @@
 //! Signing (ARM's `listServiceSas`/`listAccountSas`, the CLI) and verification (Blob) build
 //! the string-to-sign with the same functions in [`string_to_sign`].
 
+pub mod arm;
 mod checks;
 pub mod permissions;
 mod query;
