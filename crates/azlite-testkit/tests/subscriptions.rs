@@ -67,7 +67,7 @@ async fn a_role_on_one_group_lists_the_subscription_and_nothing_more() {
     let assignment = assign(&cloud, &cloud.group_path("visible"), &principal.object_id).await;
     assert_eq!(
         listed(&cloud, &principal.token).await,
-        [subscription.clone()]
+        std::slice::from_ref(&subscription)
     );
     let (status, body) = cloud
         .arm(&principal.token, "GET", &sub_path, None, API)
