@@ -23,8 +23,8 @@
 //! the data directory from the program it runs. Whoever opens the socket may open a session
 //! for any VM, as the host of a VM may; a program in a sandbox cannot, and it cannot learn
 //! its sandbox's secret, which only the forwarder holds: so it speaks for its own VM only.
-//! The on-VM endpoints of a VM exist while a session for it is open ([`MAX_SESSIONS`] at
-//! most).
+//! On-VM endpoints are made only for a VM a session was opened for (`hello` checks that it
+//! exists), and kept for at most 256 VMs; at most [`MAX_SESSIONS`] sessions are open.
 
 mod protocol;
 mod sessions;
@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -88,10 +88,16 @@ struct Hub {
     arc_key_directory: PathBuf,
     /// The running sandboxes, by secret.
     sessions: Sessions<Session>,
-    /// The endpoints of each VM a session is open for, by folded id: one token cache per VM,
-    /// shared by its sessions, gone with the last of them.
-    vms: Mutex<HashMap<String, Weak<azlite_imds::Imds>>>,
+    /// The endpoints of the VMs sessions were opened for, by folded id: one token cache per
+    /// VM, shared by its sessions and kept for the next ones, as a VM's host keeps it; at
+    /// most [`MAX_VMS`], the least recently opened going first.
+    vms: Mutex<HashMap<String, (Arc<azlite_imds::Imds>, u64)>>,
+    /// How many sessions were opened: the age of an entry of `vms`.
+    opened: std::sync::atomic::AtomicU64,
 }
+
+/// How many VMs' on-VM endpoints (and token caches) the hub keeps.
+const MAX_VMS: usize = 256;
 
 /// What a session serves: its VM's endpoints.
 #[derive(Clone)]
@@ -128,20 +134,33 @@ impl SandboxHub {
                 arc_key_directory,
                 sessions: Sessions::new(MAX_SESSIONS),
                 vms: Mutex::new(HashMap::new()),
+                opened: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
 
-    /// The on-VM endpoints of `vm`: those its open sessions share, or new ones.
+    /// The on-VM endpoints of `vm` (which exists): those kept for it, or new ones.
     fn imds(&self, vm: ResourceId) -> Arc<azlite_imds::Imds> {
         let hub = &self.inner;
         let key = vm.as_str().to_ascii_lowercase();
+        let now = hub
+            .opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut vms = hub.vms.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(imds) = vms.get(&key).and_then(Weak::upgrade) {
-            return imds;
+        if let Some((imds, used)) = vms.get_mut(&key) {
+            *used = now;
+            return imds.clone();
         }
-        // The VMs whose last session ended go; the map holds no more VMs than sessions.
-        vms.retain(|_, imds| imds.strong_count() > 0);
+        if vms.len() >= MAX_VMS {
+            // The sessions of an evicted VM keep its endpoints; the next one gets new ones.
+            let oldest = vms
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| key.clone());
+            if let Some(oldest) = oldest {
+                vms.remove(&oldest);
+            }
+        }
         let mut config = azlite_imds::ImdsConfig::new(vm);
         config.arc_key_directory = Some(hub.arc_key_directory.clone());
         config.arc_client_key_directory = Some(ARC_CLIENT_KEY_DIRECTORY.into());
@@ -152,7 +171,7 @@ impl SandboxHub {
             hub.tokens.clone(),
             hub.clock.clone(),
         ));
-        vms.insert(key, Arc::downgrade(&imds));
+        vms.insert(key, (imds.clone(), now));
         imds
     }
 
