@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use azlite_authz::Authorized;
-use azlite_store::{Deletion, Resource, ResourceGroup, WriteBatch};
+use azlite_store::{Deletion, ResourceGroup, WriteBatch};
 use azlite_types::{ResourceId, SubscriptionId};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use crate::subscriptions::subscription_for;
 use crate::wire::{Query, body, json};
 use crate::{Arm, ArmError, Caller};
 
-const READ: &str = "Microsoft.Resources/subscriptions/resourceGroups/read";
+pub(crate) const READ: &str = "Microsoft.Resources/subscriptions/resourceGroups/read";
 const WRITE: &str = "Microsoft.Resources/subscriptions/resourceGroups/write";
 const DELETE: &str = "Microsoft.Resources/subscriptions/resourceGroups/delete";
 
@@ -305,76 +305,6 @@ async fn delete(
     Ok(StatusCode::OK.into_response())
 }
 
-fn resource_json(r: &Resource) -> Value {
-    let mut value = json!({
-        "id": r.id,
-        "name": r.name,
-        "type": r.resource_type,
-        "location": r.location,
-        "tags": r.tags,
-    });
-    for key in ["identity", "sku", "kind", "managedBy"] {
-        if let Some(v) = r.body.get(key) {
-            value[key] = v.clone();
-        }
-    }
-    value
-}
-
-/// `$filter=resourceType eq '{type}'`, the filter `Resources_List` takes that clients send
-/// (azure-mgmt-keyvault's `vaults.list()`, `az resource list --resource-type`); any other
-/// filter is refused rather than ignored.
-fn parse_resource_type_filter(filter: Option<&str>) -> Result<Option<String>, ArmError> {
-    let Some(filter) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
-        return Ok(None);
-    };
-    filter
-        .strip_prefix("resourceType")
-        .map(str::trim_start)
-        .and_then(|rest| rest.strip_prefix("eq"))
-        .map(str::trim)
-        .and_then(|rest| rest.strip_prefix('\''))
-        .and_then(|rest| rest.strip_suffix('\''))
-        .filter(|t| !t.contains('\''))
-        .map(|t| Some(t.to_owned()))
-        .ok_or_else(|| {
-            ArmError::bad_request(
-                "InvalidFilterInQueryString",
-                format!("The filter '{filter}' is not supported. Use resourceType eq '{{type}}'."),
-            )
-        })
-}
-
-/// `GET /subscriptions/{s}[/resourcegroups/{g}]/resources`: the resources the caller can read.
-pub(crate) async fn list_resources(
-    arm: &Arm,
-    caller: &Caller,
-    s: SubscriptionId,
-    group: Option<&str>,
-    query: &Query,
-) -> Result<Response, ArmError> {
-    let resource_type = parse_resource_type_filter(query.filter.as_deref())?;
-    subscription_for(arm, caller, s).await?;
-    if let Some(name) = group {
-        let _authorized = arm.authorize(caller, &ResourceId::resource_group(s, name), READ)?;
-        arm.store
-            .get_resource_group(s, name)
-            .await?
-            .ok_or_else(|| not_found(name))?;
-    }
-    let resources = arm
-        .store
-        .list_resources(s, group, resource_type.as_deref())
-        .await?;
-    let value: Vec<Value> = resources
-        .iter()
-        .filter(|r| arm.can(caller, &r.id, &format!("{}/read", r.resource_type)))
-        .take(query.top.unwrap_or(usize::MAX))
-        .map(resource_json)
-        .collect();
-    Ok(json(StatusCode::OK, json!({ "value": value })))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,21 +357,6 @@ mod tests {
             }
             .matches(&tags)
         );
-    }
-
-    #[test]
-    fn resource_lists_filter_by_type_only() {
-        let f = |s| parse_resource_type_filter(Some(s));
-        assert_eq!(
-            f("resourceType eq 'Microsoft.KeyVault/vaults'").unwrap(),
-            Some("Microsoft.KeyVault/vaults".to_owned())
-        );
-        assert_eq!(parse_resource_type_filter(None).unwrap(), None);
-        assert_eq!(
-            f("tagName eq 'env'").unwrap_err().code,
-            "InvalidFilterInQueryString"
-        );
-        assert!(f("resourceType eq 'a' or resourceType eq 'b'").is_err());
     }
 
     #[test]

@@ -41,6 +41,16 @@ pub(crate) enum Operation {
     /// A resource provider's own operation (`…/providers/{namespace}/…` of a provider
     /// azlite serves), parsed by that provider.
     Provider(providers::Operation),
+    /// `{scope}/providers/Microsoft.Authorization/…` where `{scope}` is not an RBAC scope
+    /// (an empty segment, an encoded `/`, `/subscriptions/{s}/resourceGroups` alone, a bare
+    /// provider namespace…): the scope as sent, and the role assignment's name for a
+    /// `roleAssignments/{name}` path. Answered 400 before anything is read or written.
+    InvalidScope {
+        /// The scope text as sent (decoded segments joined with `/`).
+        scope: String,
+        /// The role assignment name, for `…/roleAssignments/{name}`.
+        assignment: Option<String>,
+    },
     /// A well-formed ARM path for a resource type azlite does not serve (yet).
     UnsupportedType(String),
     /// Not an ARM path at all.
@@ -56,15 +66,25 @@ fn decode(segment: &str) -> String {
 }
 
 /// Parses a request path (without the query string).
+///
+/// Empty segments are kept, not dropped: `/subscriptions/{s}/resourceGroups//providers/…`
+/// must not become the scope `/subscriptions/{s}/resourceGroups`. Leading slashes and one
+/// trailing `/` are allowed; any other empty segment makes the path invalid (a 400 for an
+/// authorization path, whose scope it breaks).
 pub(crate) fn parse(path: &str) -> Operation {
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(decode)
-        .collect();
+    let trimmed = path.trim_start_matches('/');
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    let segments: Vec<String> = if trimmed.is_empty() {
+        Vec::new()
+    } else {
+        trimmed.split('/').map(decode).collect()
+    };
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let Some(op) = parse_authorization(&s) {
         return op;
+    }
+    if s.iter().any(|seg| seg.is_empty()) {
+        return Operation::Invalid;
     }
     if let Some(op) = providers::parse(&s) {
         return op.map_or(Operation::Invalid, Operation::Provider);
@@ -124,13 +144,32 @@ fn parse_authorization(s: &[&str]) -> Option<Operation> {
     {
         return None;
     }
-    let scope_text = format!("/{}", s[..p].join("/"));
-    let scope: ResourceId = if p == 0 {
-        ResourceId::root()
-    } else {
-        scope_text.parse().ok()?
-    };
     let rest = &s[p + 2..];
+    let scope_text = format!("/{}", s[..p].join("/"));
+    // A decoded `/` inside a segment would change the scope's structure once joined.
+    let scope = if p == 0 {
+        Some(ResourceId::root())
+    } else if s[..p].iter().any(|seg| seg.contains('/')) {
+        None
+    } else {
+        scope_text.parse::<ResourceId>().ok()
+    };
+    let assignment = match rest {
+        [t, name] if is(t, "roleAssignments") => Some((*name).to_owned()),
+        _ => None,
+    };
+    // One role assignment by name keeps a well-formed id that is not an RBAC scope: its
+    // PUT is refused there, but a GET or DELETE can still reach a row an older azlite wrote
+    // at such a scope, which the index skipped.
+    let Some(scope) = scope.filter(|s| s.is_rbac_scope() || assignment.is_some()) else {
+        return Some(Operation::InvalidScope {
+            scope: scope_text,
+            assignment,
+        });
+    };
+    if rest.iter().any(|seg| seg.is_empty() || seg.contains('/')) {
+        return Some(Operation::Invalid);
+    }
     Some(match rest {
         [t] if is(t, "roleAssignments") => Operation::ListRoleAssignments(scope),
         [t, name] if is(t, "roleAssignments") => {
@@ -161,7 +200,7 @@ pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
         O::RoleAssignment(..) => [Method::GET, Method::PUT, Method::DELETE].contains(method),
         O::Provider(op) => op.allows(method),
         O::RegisterProvider(..) => method == Method::POST,
-        O::UnsupportedType(_) | O::Invalid => true,
+        O::UnsupportedType(_) | O::Invalid | O::InvalidScope { .. } => true,
         _ => method == Method::GET,
     }
 }
@@ -244,6 +283,81 @@ mod tests {
                 "{vm}/providers/Microsoft.Authorization/roleAssignments"
             )),
             Operation::ListRoleAssignments(vm.parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn authorization_paths_with_a_broken_scope_are_invalid_scopes() {
+        let g = "11111111-2222-3333-4444-555555555555";
+        let invalid = |scope: &str| Operation::InvalidScope {
+            scope: scope.to_owned(),
+            assignment: Some(g.to_owned()),
+        };
+        // The empty segment is kept: the scope is not `/subscriptions/{SUB}/resourceGroups`.
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups//providers/Microsoft.Authorization/roleAssignments/{g}"
+            )),
+            invalid(&format!("/subscriptions/{SUB}/resourceGroups/"))
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}//resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/{g}"
+            )),
+            invalid(&format!("/subscriptions/{SUB}//resourceGroups/rg"))
+        );
+        // An encoded `/` must not add segments to the scope once decoded.
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg%2Fproviders%2FMicrosoft.Compute/providers/Microsoft.Authorization/roleAssignments/{g}"
+            )),
+            invalid(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute"
+            ))
+        );
+        for scope in [
+            format!("/subscriptions/{SUB}/resourceGroups"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg/foo/bar"),
+        ] {
+            // Lists, definitions and permissions at a well-formed id that is not a scope are
+            // invalid scopes; one assignment by name keeps the id (its PUT is refused later,
+            // its GET and DELETE can reach a row an older azlite wrote there).
+            for (tail, assignment) in [
+                ("roleAssignments", None),
+                ("roleDefinitions", None),
+                ("permissions", None),
+            ] {
+                assert_eq!(
+                    parse(&format!("{scope}/providers/Microsoft.Authorization/{tail}")),
+                    Operation::InvalidScope {
+                        scope: scope.clone(),
+                        assignment
+                    },
+                    "{scope}"
+                );
+            }
+            assert_eq!(
+                parse(&format!(
+                    "{scope}/providers/Microsoft.Authorization/roleAssignments/{g}"
+                )),
+                Operation::RoleAssignment(scope.parse().unwrap(), g.to_owned()),
+            );
+        }
+        // A trailing slash and leading slashes are harmless; other empty segments make a
+        // path invalid.
+        let sub: SubscriptionId = SUB.parse().unwrap();
+        assert_eq!(
+            parse(&format!("/subscriptions/{SUB}/resourceGroups/rg/")),
+            Operation::ResourceGroup(sub, "rg".into())
+        );
+        assert_eq!(
+            parse(&format!("//subscriptions/{SUB}/resourceGroups/rg")),
+            Operation::ResourceGroup(sub, "rg".into())
+        );
+        assert_eq!(
+            parse(&format!("/subscriptions/{SUB}//resourceGroups/rg")),
+            Operation::Invalid
         );
     }
 
@@ -353,9 +467,29 @@ mod tests {
             )),
             key_vault(K::CheckVaultNameAvailability(sub))
         );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedVaults"
+            )),
+            key_vault(K::ListDeletedVaults(sub))
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/microsoft.keyvault/Locations/eastus/DELETEDVAULTS/Kv1"
+            )),
+            key_vault(K::DeletedVault(sub, "eastus".into(), "Kv1".into()))
+        );
+        let purge = parse(&format!(
+            "/subscriptions/{SUB}/providers/Microsoft.KeyVault/locations/eastus/deletedVaults/kv1/purge"
+        ));
+        assert_eq!(
+            purge,
+            key_vault(K::PurgeDeletedVault(sub, "eastus".into(), "kv1".into()))
+        );
+        assert!(allows(&purge, &Method::POST) && !allows(&purge, &Method::GET));
         assert!(matches!(
-            parse(&format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedVaults")),
-            Operation::UnsupportedType(t) if t == "Microsoft.KeyVault/deletedVaults"
+            parse(&format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/managedHSMs")),
+            Operation::UnsupportedType(t) if t == "Microsoft.KeyVault/managedHSMs"
         ));
         assert!(allows(
             &key_vault(K::CheckVaultNameAvailability(sub)),

@@ -76,7 +76,32 @@ pub(crate) async fn list_tenants(arm: &Arm, caller: &Caller) -> Result<Response,
     Ok(json(StatusCode::OK, json!({ "value": value })))
 }
 
-/// `GET /subscriptions`: the subscriptions of the caller's tenant it can read.
+/// Whether `caller` sees subscription `id` in `GET /subscriptions`: it may read the
+/// subscription, or it holds a role assignment anywhere inside it. Azure lists a
+/// subscription to a VM identity with Reader on one group, or to a service principal made by
+/// `az ad sp create-for-rbac --scopes <group>` (`az login` fails with "No subscriptions
+/// found" otherwise); what such a caller may then do inside it is still decided per request.
+pub(crate) fn sees_subscription(arm: &Arm, caller: &Caller, id: SubscriptionId) -> bool {
+    let scope = ResourceId::subscription(id);
+    arm.can(caller, &scope, SUBSCRIPTION_READ)
+        || arm.has_assignment_within(caller.object_id, &scope)
+}
+
+/// `GET /subscriptions/{s}` and the provider catalogue are refused, as ARM refuses them, to a
+/// caller that does not see the subscription (403 `AuthorizationFailed` for the read action).
+fn require_sees_subscription(
+    arm: &Arm,
+    caller: &Caller,
+    id: SubscriptionId,
+) -> Result<(), ArmError> {
+    if sees_subscription(arm, caller, id) {
+        return Ok(());
+    }
+    arm.authorize(caller, &ResourceId::subscription(id), SUBSCRIPTION_READ)
+        .map(|_| ())
+}
+
+/// `GET /subscriptions`: the subscriptions of the caller's tenant it sees.
 pub(crate) async fn list_subscriptions(arm: &Arm, caller: &Caller) -> Result<Response, ArmError> {
     let value: Vec<Value> = arm
         .store
@@ -84,7 +109,7 @@ pub(crate) async fn list_subscriptions(arm: &Arm, caller: &Caller) -> Result<Res
         .await?
         .iter()
         .filter(|s| s.tenant_id == caller.tenant_id)
-        .filter(|s| arm.can(caller, &ResourceId::subscription(s.id), SUBSCRIPTION_READ))
+        .filter(|s| sees_subscription(arm, caller, s.id))
         .map(subscription_json)
         .collect();
     Ok(json(StatusCode::OK, json!({ "value": value })))
@@ -96,7 +121,7 @@ pub(crate) async fn get_subscription(
     caller: &Caller,
     id: SubscriptionId,
 ) -> Result<Response, ArmError> {
-    let _authorized = arm.authorize(caller, &ResourceId::subscription(id), SUBSCRIPTION_READ)?;
+    require_sees_subscription(arm, caller, id)?;
     let subscription = subscription_for(arm, caller, id).await?;
     Ok(json(StatusCode::OK, subscription_json(&subscription)))
 }
@@ -199,10 +224,50 @@ const PROVIDERS: &[(&str, &[ResourceType])] = &[
                     "2019-09-01",
                 ],
             ),
+            (
+                "deletedVaults",
+                &["2026-05-15", "2025-05-01", "2023-07-01", "2022-07-01"],
+            ),
+            (
+                "locations/deletedVaults",
+                &["2026-05-15", "2025-05-01", "2023-07-01", "2022-07-01"],
+            ),
         ],
     ),
     ("Microsoft.DataLakeStore", &[("accounts", &["2016-11-01"])]),
 ];
+
+/// The error for a well-formed path of a type azlite does not serve (`Namespace/type[/…]`):
+/// ARM's `InvalidResourceType` when azlite serves the namespace, `NoRegisteredProviderFound`
+/// when it does not; both name what is served rather than blame the api-version.
+pub(crate) fn unsupported_type(resource_type: &str) -> ArmError {
+    let (namespace, types) = resource_type.split_once('/').unwrap_or((resource_type, ""));
+    match PROVIDERS
+        .iter()
+        .find(|(ns, _)| ns.eq_ignore_ascii_case(namespace))
+    {
+        Some((ns, served)) => {
+            let names: Vec<&str> = served.iter().map(|(t, _)| *t).collect();
+            ArmError::bad_request(
+                "InvalidResourceType",
+                format!(
+                    "The resource type '{types}' could not be found in the namespace '{ns}'. azlite serves these types of it: '{}'.",
+                    names.join("', '")
+                ),
+            )
+        }
+        None => {
+            let namespaces: Vec<&str> = PROVIDERS.iter().map(|(ns, _)| *ns).collect();
+            ArmError::bad_request(
+                "NoRegisteredProviderFound",
+                format!(
+                    "No registered resource provider found for type '{resource_type}': azlite does not serve the namespace '{namespace}'. It serves '{}'.",
+                    namespaces.join("', '")
+                ),
+            )
+        }
+    }
+}
 
 fn provider_json(
     subscription: SubscriptionId,
@@ -228,7 +293,7 @@ pub(crate) async fn list_providers(
     caller: &Caller,
     id: SubscriptionId,
 ) -> Result<Response, ArmError> {
-    let _authorized = arm.authorize(caller, &ResourceId::subscription(id), SUBSCRIPTION_READ)?;
+    require_sees_subscription(arm, caller, id)?;
     subscription_for(arm, caller, id).await?;
     let value: Vec<Value> = PROVIDERS
         .iter()
@@ -245,7 +310,7 @@ pub(crate) async fn get_provider(
     id: SubscriptionId,
     namespace: &str,
 ) -> Result<Response, ArmError> {
-    let _authorized = arm.authorize(caller, &ResourceId::subscription(id), SUBSCRIPTION_READ)?;
+    require_sees_subscription(arm, caller, id)?;
     subscription_for(arm, caller, id).await?;
     let Some((name, types)) = PROVIDERS
         .iter()
@@ -342,6 +407,26 @@ mod tests {
                 .unwrap()
                 .to_vec()
         })
+    }
+
+    #[test]
+    fn unserved_types_name_what_is_served_not_the_api_version() {
+        let in_served_namespace = unsupported_type("microsoft.keyvault/managedHSMs");
+        assert_eq!(in_served_namespace.code, "InvalidResourceType");
+        assert!(
+            in_served_namespace.message.contains("'managedHSMs'")
+                && in_served_namespace.message.contains("'vaults'")
+                && !in_served_namespace.message.contains("api"),
+            "{}",
+            in_served_namespace.message
+        );
+        let elsewhere = unsupported_type("Microsoft.Sql/servers");
+        assert_eq!(elsewhere.code, "NoRegisteredProviderFound");
+        assert!(
+            elsewhere.message.contains("'Microsoft.Sql'") && !elsewhere.message.contains("api"),
+            "{}",
+            elsewhere.message
+        );
     }
 
     #[test]

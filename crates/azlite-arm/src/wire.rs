@@ -18,6 +18,12 @@ pub(crate) struct Query {
     pub(crate) filter: Option<String>,
     /// `$top`, if any (a non-number is ignored, as ARM ignores what it cannot use).
     pub(crate) top: Option<usize>,
+    /// `$skiptoken`, where a paged list goes on.
+    pub(crate) skip_token: Option<String>,
+    /// `$expand`, if any.
+    pub(crate) expand: Option<String>,
+    /// Every parameter as sent, in order (a `nextLink` repeats them).
+    pub(crate) pairs: Vec<(String, String)>,
 }
 
 impl Query {
@@ -26,12 +32,17 @@ impl Query {
         for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
             match key.as_ref() {
                 k if k.eq_ignore_ascii_case("api-version") => {
-                    out.api_version = Some(value.into_owned())
+                    out.api_version = Some(value.clone().into_owned())
                 }
-                "$filter" => out.filter = Some(value.into_owned()),
+                "$filter" => out.filter = Some(value.clone().into_owned()),
                 "$top" => out.top = value.parse().ok(),
+                k if k.eq_ignore_ascii_case("$skiptoken") => {
+                    out.skip_token = Some(value.clone().into_owned())
+                }
+                "$expand" => out.expand = Some(value.clone().into_owned()),
                 _ => {}
             }
+            out.pairs.push((key.into_owned(), value.into_owned()));
         }
         out
     }

@@ -19,6 +19,7 @@
 //! `azlite-server` only for `connection.json` and the socket's protocol.
 
 mod dns;
+mod environment;
 mod files;
 mod forward;
 mod namespace;
@@ -221,11 +222,15 @@ pub fn run(options: RunOptions) -> Result<i32, SandboxError> {
             what: "cannot start the forwarder".to_owned(),
             source,
         })?;
-    let environment = Environment {
-        bundle: bundle_in_sandbox,
-        ca: ca_path,
-        arc: options.arc,
-    };
+    let environment = environment::build(
+        std::env::vars_os(),
+        &environment::Settings {
+            bundle: bundle_in_sandbox,
+            ca: ca_path,
+            arc: options.arc,
+            arc_port: ARC_PORT,
+        },
+    );
     let upstream = Arc::new(forward::Upstream {
         socket,
         vm: hello.vm.clone(),
@@ -233,7 +238,7 @@ pub fn run(options: RunOptions) -> Result<i32, SandboxError> {
     let code = runtime.block_on(async {
         network::configure().await?;
         listen(&upstream, &hello, options.arc).await?;
-        process::run(&options.command, &environment.variables()).await
+        process::run(&options.command, &environment).await
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     code
@@ -295,53 +300,4 @@ async fn listen(
     let zone = Arc::new(dns::Zone::new(&hello.hosts, &hello.suffixes));
     tokio::spawn(dns::serve(resolver, zone));
     Ok(())
-}
-
-/// The program's environment, beyond what it inherits.
-struct Environment {
-    /// The bundle with azlite's CA, where the program sees it.
-    bundle: PathBuf,
-    /// azlite's CA alone.
-    ca: PathBuf,
-    arc: bool,
-}
-
-/// Variables that would send clients somewhere the sandbox has not got: set by `azlite up`'s
-/// exports for use outside a sandbox, or proxies, which nothing can reach from inside.
-const REMOVED: &[&str] = &[
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT",
-    "IMDS_ENDPOINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-];
-
-impl Environment {
-    /// `(name, Some(value))` to set, `(name, None)` to remove.
-    fn variables(&self) -> Vec<(String, Option<OsString>)> {
-        let mut vars: Vec<(String, Option<OsString>)> =
-            REMOVED.iter().map(|n| ((*n).to_owned(), None)).collect();
-        for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] {
-            vars.push((name.to_owned(), Some(self.bundle.clone().into_os_string())));
-        }
-        vars.push((
-            "NODE_EXTRA_CA_CERTS".to_owned(),
-            Some(self.ca.clone().into_os_string()),
-        ));
-        if self.arc {
-            let base = format!("http://localhost:{ARC_PORT}");
-            let token = format!("{base}/metadata/identity/oauth2/token");
-            vars.push(("IDENTITY_ENDPOINT".to_owned(), Some(token.into())));
-            vars.push(("IMDS_ENDPOINT".to_owned(), Some(base.into())));
-        }
-        vars
-    }
 }

@@ -11,13 +11,13 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::SandboxError;
 
-/// Runs `command` with `variables` changed (`None` removes one) and waits for it, passing on
+/// Runs `command` with the environment `variables` (and no other) and waits for it, passing on
 /// SIGTERM, SIGHUP and SIGQUIT, and SIGINT when it did not come from a terminal. Returns the
 /// exit code for `azlite run`: the program's, or 128 + the signal that ended it (as shells
 /// report it).
 pub(crate) async fn run(
     command: &[OsString],
-    variables: &[(String, Option<OsString>)],
+    variables: &[(OsString, OsString)],
 ) -> Result<i32, SandboxError> {
     let Some((program, args)) = command.split_first() else {
         return Err(SandboxError::Spawn {
@@ -26,13 +26,10 @@ pub(crate) async fn run(
         });
     };
     let mut child_command = tokio::process::Command::new(program);
-    child_command.args(args);
-    for (name, value) in variables {
-        match value {
-            Some(value) => child_command.env(name, value),
-            None => child_command.env_remove(name),
-        };
-    }
+    child_command
+        .args(args)
+        .env_clear()
+        .envs(variables.iter().map(|(n, v)| (n, v)));
     let mut child = child_command
         .spawn()
         .map_err(|source| SandboxError::Spawn {

@@ -472,7 +472,8 @@ async fn vault_names_follow_the_rules_and_are_global() {
     .await;
     assert_eq!(status, 400);
 
-    // Deleting the vault frees its name.
+    // Deleting the vault soft-deletes it: the name stays taken until the deleted vault is
+    // purged.
     let (status, _) = call(
         &cloud,
         &owner,
@@ -482,6 +483,31 @@ async fn vault_names_follow_the_rules_and_are_global() {
     )
     .await;
     assert_eq!(status, 200);
+    assert_eq!(ask("shared-name").await["reason"], "AlreadyExists");
+    let (status, body) = call(
+        &cloud,
+        &owner,
+        "PUT",
+        &vault_path(&cloud, "kv-two", "shared-name"),
+        Some(vault_body(&tenant, json!([]))),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("ConflictError"))
+    );
+    let deleted = format!(
+        "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedVaults/shared-name",
+        cloud.info.subscription_id,
+        vault_body(&tenant, json!([]))["location"].as_str().unwrap()
+    );
+    let (status, body) = call(&cloud, &owner, "GET", &deleted, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["type"], "Microsoft.KeyVault/deletedVaults");
+    let (status, _) = call(&cloud, &owner, "POST", &format!("{deleted}/purge"), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = call(&cloud, &owner, "GET", &deleted, None).await;
+    assert_eq!(status, 404);
     assert_eq!(ask("shared-name").await, json!({ "nameAvailable": true }));
     let (status, _) = call(
         &cloud,

@@ -1,6 +1,8 @@
 //! `Microsoft.KeyVault`: vaults ([`vaults`]) with their model ([`vault_model`]) and access
-//! policies ([`vault_policies`]), and the subscription's name check.
+//! policies ([`vault_policies`]), soft-deleted vaults ([`deleted_vaults`]), and the
+//! subscription's name check.
 
+pub(crate) mod deleted_vaults;
 pub(crate) mod vault_model;
 pub(crate) mod vault_policies;
 pub(crate) mod vaults;
@@ -33,6 +35,13 @@ pub(crate) enum Operation {
     /// `POST /subscriptions/{s}/providers/Microsoft.KeyVault/checkNameAvailability`
     /// (`Vaults_CheckNameAvailability`)
     CheckVaultNameAvailability(SubscriptionId),
+    /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/deletedVaults` (`Vaults_ListDeleted`)
+    ListDeletedVaults(SubscriptionId),
+    /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/locations/{l}/deletedVaults/{name}`
+    /// (`Vaults_GetDeleted`): the subscription, location and name
+    DeletedVault(SubscriptionId, String, String),
+    /// `POST …/locations/{l}/deletedVaults/{name}/purge` (`Vaults_PurgeDeleted`)
+    PurgeDeletedVault(SubscriptionId, String, String),
 }
 
 impl Operation {
@@ -43,8 +52,12 @@ impl Operation {
                 [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
             }
             Self::VaultAccessPolicy(..) => method == Method::PUT,
-            Self::CheckVaultNameAvailability(_) => method == Method::POST,
-            Self::ListVaults(..) => method == Method::GET,
+            Self::CheckVaultNameAvailability(_) | Self::PurgeDeletedVault(..) => {
+                method == Method::POST
+            }
+            Self::ListVaults(..) | Self::ListDeletedVaults(_) | Self::DeletedVault(..) => {
+                method == Method::GET
+            }
         }
     }
 }
@@ -59,6 +72,21 @@ pub(crate) fn parse(path: &ProviderPath<'_>) -> Option<Result<Operation, Invalid
             Some(Ok(Operation::CheckVaultNameAvailability(subscription)))
         }
         ([t], group) if is(t, KEY_VAULTS.1) => Some(Ok(Operation::ListVaults(subscription, group))),
+        ([t], None) if is(t, "deletedVaults") => {
+            Some(Ok(Operation::ListDeletedVaults(subscription)))
+        }
+        ([l, location, t, name], None) if is(l, "locations") && is(t, "deletedVaults") => Some(Ok(
+            Operation::DeletedVault(subscription, (*location).to_owned(), (*name).to_owned()),
+        )),
+        ([l, location, t, name, p], None)
+            if is(l, "locations") && is(t, "deletedVaults") && is(p, "purge") =>
+        {
+            Some(Ok(Operation::PurgeDeletedVault(
+                subscription,
+                (*location).to_owned(),
+                (*name).to_owned(),
+            )))
+        }
         ([t, name], Some(group)) if is(t, KEY_VAULTS.1) => {
             Some(vault(group, name).map(Operation::Vault))
         }
@@ -90,6 +118,13 @@ pub(crate) async fn dispatch(
         }
         Operation::CheckVaultNameAvailability(s) => {
             vaults::check_name_availability(arm, caller, s, body).await
+        }
+        Operation::ListDeletedVaults(s) => deleted_vaults::list(arm, caller, s).await,
+        Operation::DeletedVault(s, location, name) => {
+            deleted_vaults::get(arm, caller, s, &location, &name).await
+        }
+        Operation::PurgeDeletedVault(s, location, name) => {
+            deleted_vaults::purge(arm, caller, s, &location, &name).await
         }
     }
 }

@@ -189,12 +189,14 @@ pub(crate) fn apply(
     full: bool,
 ) -> Result<VaultProperties, ArmError> {
     let existing = base.existing;
+    // `createMode: recover` is the vault's PUT restoring a deleted vault (super::vaults);
+    // properties are never applied with it.
     if let Some(mode) = &request.create_mode
-        && mode.eq_ignore_ascii_case("recover")
+        && !mode.eq_ignore_ascii_case("default")
     {
-        return Err(bad_request(
-            "createMode 'recover' is not supported: azlite does not keep deleted vaults.",
-        ));
+        return Err(bad_request(format!(
+            "Invalid value '{mode}' for properties.createMode: properties are applied only with 'default'."
+        )));
     }
     let tenant_id = match (request.tenant_id.as_deref(), existing) {
         (Some(t), _) => parse_guid::<TenantId>(Some(t), "properties.tenantId")?.to_string(),

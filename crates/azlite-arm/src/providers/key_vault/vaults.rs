@@ -5,8 +5,9 @@
 //!
 //! Vault names are global (the name is the data plane's host, `{name}.{vault suffix}`): a
 //! name held by a vault in any group of any subscription is refused with 409
-//! `VaultAlreadyExists`. Deleting a vault deletes it for good (with what the store keeps
-//! below it); ARM's soft delete of vaults (`deletedVaults`, `purge`) is not served. Answers
+//! `VaultAlreadyExists`. Deleting a vault with `enableSoftDelete` soft-deletes it
+//! ([`super::deleted_vaults`]: its name stays taken until it is purged or recovered with
+//! `createMode: recover`); without, it goes for good with what the store keeps below it. Answers
 //! are synchronous: PUT 201/200 with `provisioningState: Succeeded`, which the SDKs' pollers
 //! take as final (reference §1.7), PATCH 200, DELETE 200/204.
 
@@ -21,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::KEY_VAULTS as KIND;
+use super::deleted_vaults;
 use super::vault_model::{
     self, AccessPolicyUpdateKind, Base, UnverifiedAccessPolicy, UnverifiedVaultProperties,
     VaultProperties, bad_request,
@@ -129,13 +131,15 @@ pub(crate) async fn one(
     let Preamble { authorized, .. } =
         resources::preamble_for(arm, caller, method, KIND, resource).await?;
     if *method == Method::GET {
-        let existing = arm.store.get_resource(&resource.id).await?;
-        let found = existing.ok_or_else(|| resources::not_found(KIND, resource))?;
+        let found = live(arm.store.get_resource(&resource.id).await?)
+            .ok_or_else(|| resources::not_found(KIND, resource))?;
         return Ok(json(StatusCode::OK, vault_json(&found)));
     }
     let _writes = arm.resource_writes.lock().await;
-    let existing = arm.store.get_resource(&resource.id).await?;
+    let stored = arm.store.get_resource(&resource.id).await?;
+    let existing = live(stored);
     match *method {
+        Method::PUT if is_recover(request) => recover(arm, &authorized, resource, existing).await,
         Method::PUT => put(arm, &authorized, resource, existing, request).await,
         Method::PATCH => {
             let found = existing.ok_or_else(|| resources::not_found(KIND, resource))?;
@@ -143,7 +147,13 @@ pub(crate) async fn one(
         }
         _ => match existing {
             Some(found) => {
-                resources::delete_with_principals(arm, &authorized, &found).await?;
+                let properties = properties_of(&found)?;
+                if properties.enable_soft_delete {
+                    let days = properties.soft_delete_retention_in_days;
+                    deleted_vaults::soft_delete(arm, &authorized, &found, days).await?;
+                } else {
+                    resources::delete_with_principals(arm, &authorized, &found).await?;
+                }
                 Ok(StatusCode::OK.into_response())
             }
             None => Ok(StatusCode::NO_CONTENT.into_response()),
@@ -151,8 +161,79 @@ pub(crate) async fn one(
     }
 }
 
-/// Refuses a name held by another vault anywhere (reference §2.6: names are global).
+/// A stored vault, unless it is a soft-deleted one.
+fn live(stored: Option<Resource>) -> Option<Resource> {
+    stored.filter(|r| !deleted_vaults::is_deleted_vault(r))
+}
+
+/// Whether a PUT asks for `createMode: recover`.
+fn is_recover(request: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(request)
+        .ok()
+        .and_then(|v| v.pointer("/properties/createMode").cloned())
+        .and_then(|m| m.as_str().map(|m| m.eq_ignore_ascii_case("recover")))
+        .unwrap_or(false)
+}
+
+/// `createMode: recover`: the soft-deleted vault of this name, at this id, comes back as it
+/// was (properties, tags, secrets); the rest of the request is not used, as in Azure.
+async fn recover(
+    arm: &Arm,
+    _authorized: &Authorized<'_>,
+    resource: &TrackedResource,
+    existing: Option<Resource>,
+) -> Result<Response, ArmError> {
+    if existing.is_some() {
+        return Err(ArmError::new(
+            StatusCode::CONFLICT,
+            "VaultAlreadyExists",
+            vault_model::name_taken_message(&resource.name),
+        ));
+    }
+    let deleted = deleted_vaults::find(arm, &resource.name)
+        .await?
+        .ok_or_else(|| {
+            bad_request(format!(
+                "There is no deleted vault named '{}' to recover.",
+                resource.name
+            ))
+        })?;
+    if deleted.id != resource.id {
+        return Err(ArmError::new(
+            StatusCode::CONFLICT,
+            "ConflictError",
+            format!(
+                "The deleted vault '{}' was '{}': it can be recovered only there.",
+                resource.name, deleted.id
+            ),
+        ));
+    }
+    let restored = deleted_vaults::recovered(arm, &deleted);
+    arm.store
+        .apply(WriteBatch {
+            resources: vec![restored.clone()],
+            ..Default::default()
+        })
+        .await?;
+    Ok(json(StatusCode::OK, vault_json(&restored)))
+}
+
+/// Refuses a name held by another vault anywhere (reference §2.6: names are global), or by
+/// a soft-deleted vault until it is purged or recovered; deleted vaults past their
+/// retention are purged first.
 async fn require_free_name(arm: &Arm, resource: &TrackedResource) -> Result<(), ArmError> {
+    if deleted_vaults::find(arm, &resource.name).await?.is_some() {
+        return Err(deleted_vaults::name_in_deleted_state(&resource.name));
+    }
+    let expired = deleted_vaults::expired_holders(arm, &resource.name).await?;
+    if !expired.is_empty() {
+        arm.store
+            .apply(WriteBatch {
+                deletions: expired,
+                ..Default::default()
+            })
+            .await?;
+    }
     let holders = arm
         .store
         .find_resources_by_name(&type_name(KIND), &resource.name)
@@ -262,10 +343,7 @@ pub(crate) async fn update_access_policy(
         .ok_or_else(|| bad_request("The parameter properties.accessPolicies is required."))?;
     let changes = vault_model::verify_access_policies(entries, "properties.accessPolicies")?;
     let _writes = arm.resource_writes.lock().await;
-    let found = arm
-        .store
-        .get_resource(&resource.id)
-        .await?
+    let found = live(arm.store.get_resource(&resource.id).await?)
         .ok_or_else(|| resources::not_found(KIND, resource))?;
     let mut properties = properties_of(&found)?;
     vault_model::update_access_policies(&mut properties.access_policies, kind, changes.clone())?;
@@ -324,6 +402,7 @@ pub(crate) async fn check_name_availability(
         .find_resources_by_name(&type_name(KIND), &name)
         .await?
         .is_empty()
+        || deleted_vaults::find(arm, &name).await?.is_some()
     {
         json!({
             "nameAvailable": false,
