@@ -151,7 +151,7 @@ pub(crate) fn parse(s: &[&str]) -> Option<Result<Operation, InvalidPath>> {
         rest: &s[p + 2..],
     };
     let ns = path.namespace;
-    let parsed = if is(ns, managed_identity::NAMESPACE) {
+    if is(ns, managed_identity::NAMESPACE) {
         managed_identity::parse(&path).map(|r| r.map(Operation::ManagedIdentity))
     } else if is(ns, compute::NAMESPACE) {
         compute::parse(&path).map(|r| r.map(Operation::Compute))
@@ -163,8 +163,7 @@ pub(crate) fn parse(s: &[&str]) -> Option<Result<Operation, InvalidPath>> {
         data_lake_store::parse(&path).map(|r| r.map(Operation::DataLakeStore))
     } else {
         None
-    };
-    parsed
+    }
 }
 
 /// What a provider's handler gets besides the operation.
