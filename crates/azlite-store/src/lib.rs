@@ -1,5 +1,5 @@
 //! Storage for azlite: the models as they are stored (Key Vault's secrets in
-//! [`SecretStore`]), the traits every backend implements,
+//! [`SecretStore`], storage accounts' keys in [`StorageAccountKeyStore`]), the traits every backend implements,
 //! one error type, and the embedded SQLite backend.
 //!
 //! Architecture Invariant: services depend on the traits in this crate ([`Store`] and its
@@ -21,6 +21,7 @@ mod models;
 pub mod seal;
 mod secrets;
 mod sqlite;
+mod storage_account_keys;
 mod vault_secrets;
 
 pub use error::StoreError;
@@ -31,6 +32,7 @@ pub use models::{
 };
 pub use seal::{STORE_KEY_FILE, StoreKey};
 pub use sqlite::SqliteStore;
+pub use storage_account_keys::{StorageAccountKey, StorageAccountKeyStore};
 pub use vault_secrets::{DeletedSecret, SecretDeletion, SecretStore, SecretVersion};
 
 use async_trait::async_trait;
@@ -197,6 +199,17 @@ pub trait ArmStore: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore {}
+pub trait Store:
+    DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + StorageAccountKeyStore
+{
+}
 
-impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore> Store for T {}
+impl<T> Store for T where
+    T: DirectoryStore
+        + SigningKeyStore
+        + SettingsStore
+        + ArmStore
+        + SecretStore
+        + StorageAccountKeyStore
+{
+}

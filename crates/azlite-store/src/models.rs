@@ -340,4 +340,7 @@ pub struct WriteBatch {
     /// Role assignments to insert. An existing id, or an existing (scope, role definition,
     /// principal), is a [`crate::StoreError::Conflict`].
     pub role_assignments: Vec<RoleAssignmentRecord>,
+    /// Storage account keys to insert or replace, by case-insensitive account id and key
+    /// name (a regenerated key replaces the old one). See [`crate::StorageAccountKeyStore`].
+    pub storage_account_keys: Vec<crate::StorageAccountKey>,
 }

@@ -8,6 +8,8 @@ mod ad;
 mod ca;
 mod client;
 mod clock;
+mod dls;
+mod dls_account;
 mod group;
 mod identity;
 mod imds;
@@ -16,6 +18,8 @@ mod keyvault;
 mod keyvault_secret;
 mod role;
 mod run;
+mod storage;
+mod storage_account;
 mod up;
 mod vm;
 
@@ -93,6 +97,16 @@ enum Command {
         #[command(subcommand)]
         command: keyvault::KeyvaultCommand,
     },
+    /// Storage accounts and their keys (as `az storage`).
+    Storage {
+        #[command(subcommand)]
+        command: storage::StorageCommand,
+    },
+    /// Data Lake Store Gen1 accounts (as `az dls`).
+    Dls {
+        #[command(subcommand)]
+        command: dls::DlsCommand,
+    },
 }
 
 impl Cli {
@@ -147,6 +161,8 @@ fn main() -> ExitCode {
                 Command::Vm { command } => vm::run(&data_dir, command).await,
                 Command::Ad { command } => ad::run(&data_dir, command).await,
                 Command::Keyvault { command } => keyvault::run(&data_dir, command).await,
+                Command::Storage { command } => storage::run(&data_dir, command).await,
+                Command::Dls { command } => dls::run(&data_dir, command).await,
             }
         })
     });

@@ -1,6 +1,8 @@
 //! The resource providers azlite serves, one module folder each: [`managed_identity`]
 //! (user-assigned identities, any resource's system identity, the `identity` block),
-//! [`compute`] (virtual machines), [`key_vault`] (vaults and their access policies).
+//! [`compute`] (virtual machines), [`key_vault`] (vaults, their access policies, deleted
+//! vaults), [`storage`] (storage accounts and their keys), [`data_lake_store`] (Data Lake
+//! Store Gen1 accounts).
 //!
 //! Each provider parses its own part of a path (`…/providers/{namespace}/…`, the segments
 //! after the namespace) into its own operation enum, says which methods each operation
@@ -10,8 +12,10 @@
 //! [`Operation::allows`] and [`dispatch`].
 
 pub(crate) mod compute;
+pub(crate) mod data_lake_store;
 pub(crate) mod key_vault;
 pub(crate) mod managed_identity;
+pub(crate) mod storage;
 
 use axum::http::Method;
 use axum::response::Response;
@@ -30,6 +34,10 @@ pub(crate) enum Operation {
     Compute(compute::Operation),
     /// `Microsoft.KeyVault`.
     KeyVault(key_vault::Operation),
+    /// `Microsoft.Storage`.
+    Storage(storage::Operation),
+    /// `Microsoft.DataLakeStore`.
+    DataLakeStore(data_lake_store::Operation),
 }
 
 impl Operation {
@@ -39,6 +47,8 @@ impl Operation {
             Self::ManagedIdentity(op) => op.allows(method),
             Self::Compute(op) => op.allows(method),
             Self::KeyVault(op) => op.allows(method),
+            Self::Storage(op) => op.allows(method),
+            Self::DataLakeStore(op) => op.allows(method),
         }
     }
 }
@@ -147,6 +157,10 @@ pub(crate) fn parse(s: &[&str]) -> Option<Result<Operation, InvalidPath>> {
         compute::parse(&path).map(|r| r.map(Operation::Compute))
     } else if is(ns, key_vault::NAMESPACE) {
         key_vault::parse(&path).map(|r| r.map(Operation::KeyVault))
+    } else if is(ns, storage::NAMESPACE) {
+        storage::parse(&path).map(|r| r.map(Operation::Storage))
+    } else if is(ns, data_lake_store::NAMESPACE) {
+        data_lake_store::parse(&path).map(|r| r.map(Operation::DataLakeStore))
     } else {
         None
     }
@@ -175,5 +189,7 @@ pub(crate) async fn dispatch(
         Operation::ManagedIdentity(op) => managed_identity::dispatch(arm, op, request).await,
         Operation::Compute(op) => compute::dispatch(arm, op, request).await,
         Operation::KeyVault(op) => key_vault::dispatch(arm, op, request).await,
+        Operation::Storage(op) => storage::dispatch(arm, op, request).await,
+        Operation::DataLakeStore(op) => data_lake_store::dispatch(arm, op, request).await,
     }
 }

@@ -56,6 +56,7 @@ pub async fn batch_atomicity(store: &dyn Store) {
         resource_groups: vec![group.clone()],
         resources: vec![vm.clone()],
         role_assignments: vec![assignment.clone()],
+        storage_account_keys: Vec::new(),
     };
     let subscription_id = batch.subscriptions[0].id;
     let new_user = batch.users[0].clone();

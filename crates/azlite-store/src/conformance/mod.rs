@@ -27,6 +27,7 @@ mod fixtures;
 mod keys;
 mod principals;
 mod secrets;
+mod storage_account_keys;
 mod tenants;
 
 pub use applications::{application_deletion, application_listing};
@@ -39,6 +40,7 @@ pub use credentials::{credentials, service_principal_deletion};
 pub use keys::{settings, signing_keys};
 pub use principals::{applications, service_principals};
 pub use secrets::{secret_cascade, secret_deletion, secrets};
+pub use storage_account_keys::{storage_account_key_cascade, storage_account_keys};
 pub use tenants::{subscriptions, tenants, users};
 
 use crate::Store;
@@ -69,4 +71,6 @@ pub async fn run_all(store: &dyn Store) {
     secrets(store).await;
     secret_deletion(store).await;
     secret_cascade(store).await;
+    storage_account_keys(store).await;
+    storage_account_key_cascade(store).await;
 }

@@ -9,15 +9,16 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 
 use super::arm::writes as arm;
 use super::convert::{backend, conflict_or_backend, fold, guid, kind_text};
+use crate::seal::StoreKey;
 use crate::{
     Application, Deletion, KeyCredential, PasswordCredential, ServicePrincipal, StoreResult,
     Subscription, Tenant, User, WriteBatch,
 };
 
 /// Applies everything in `batch` in one transaction: the deletions in order, then the
-/// inserts and upserts. On any error (a conflict included) the transaction is dropped,
+/// inserts and upserts (secret columns sealed under `key`). On any error (a conflict included) the transaction is dropped,
 /// which rolls it back: nothing of the batch is written.
-pub(super) fn apply(conn: &mut Connection, batch: &WriteBatch) -> StoreResult<()> {
+pub(super) fn apply(conn: &mut Connection, key: &StoreKey, batch: &WriteBatch) -> StoreResult<()> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
@@ -56,6 +57,9 @@ pub(super) fn apply(conn: &mut Connection, batch: &WriteBatch) -> StoreResult<()
     }
     for assignment in &batch.role_assignments {
         arm::insert_role_assignment(&tx, assignment)?;
+    }
+    for account_key in &batch.storage_account_keys {
+        super::storage_account_keys::upsert_key(&tx, key, account_key)?;
     }
     tx.commit().map_err(backend)
 }

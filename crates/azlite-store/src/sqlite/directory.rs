@@ -61,7 +61,9 @@ fn query_application(
 #[async_trait]
 impl DirectoryStore for SqliteStore {
     async fn apply(&self, batch: WriteBatch) -> StoreResult<()> {
-        self.write(move |conn| batch::apply(conn, &batch)).await
+        let key = std::sync::Arc::clone(&self.key);
+        self.write(move |conn| batch::apply(conn, &key, &batch))
+            .await
     }
 
     async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {

@@ -42,6 +42,13 @@ const MIGRATIONS: &[Migration] = &[
         name: "Key Vault secrets",
         sql: include_str!("migrations/0004_keyvault_secrets.sql"),
     },
+    // Planned as 0006 (0005 is reserved for another branch of this release): registered
+    // here as the next version so the versions stay consecutive; renumber on merge.
+    Migration {
+        version: 5,
+        name: "storage account keys",
+        sql: include_str!("migrations/0006_storage_account_keys.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

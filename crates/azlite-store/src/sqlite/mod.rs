@@ -22,7 +22,8 @@
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
-//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], and Key Vault's secrets ([`vault_secrets`]).
+//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]) and storage
+//! accounts' keys ([`storage_account_keys`]).
 
 mod arm;
 mod batch;
@@ -33,6 +34,7 @@ mod migrations;
 mod pool;
 mod read_cache;
 mod settings;
+mod storage_account_keys;
 mod vault_secrets;
 
 use std::fmt;

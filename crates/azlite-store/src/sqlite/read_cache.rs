@@ -1,7 +1,8 @@
 //! The answers of the hot point lookups, kept in memory while the database does not change.
 //!
 //! Every token request on IMDS reads its VM and the VM's identities, every Key Vault request
-//! its vault and secret, every ARM request the resources it names: small rows, read far more
+//! its vault and secret, every ARM request the resources it names, every Shared Key or SAS request its account's
+//! keys: small rows, read far more
 //! often than written. A read from the pool costs a hop to tokio's blocking pool and back,
 //! several times the read itself; a hit here costs a mutex and one `PRAGMA data_version`.
 //!
@@ -20,7 +21,7 @@ use azlite_types::ObjectId;
 use rusqlite::Connection;
 
 use super::convert::backend;
-use crate::{Resource, SecretVersion, ServicePrincipal, StoreResult};
+use crate::{Resource, SecretVersion, ServicePrincipal, StorageAccountKey, StoreResult};
 
 /// Entries kept at most; past it the cache starts over (a read-mostly working set is far
 /// smaller; this only bounds memory under a scan of many distinct ids).
@@ -37,6 +38,8 @@ pub(super) enum Key {
     ServicePrincipal(ObjectId),
     /// `get_secret_version`: folded vault id, folded name, folded version (`None`: newest).
     SecretVersion(String, String, Option<String>),
+    /// `list_storage_account_keys`: the folded account id.
+    StorageAccountKeys(String),
 }
 
 /// A cached answer.
@@ -46,6 +49,7 @@ pub(super) enum Value {
     Resources(Vec<Resource>),
     ServicePrincipal(Option<ServicePrincipal>),
     SecretVersion(Option<SecretVersion>),
+    StorageAccountKeys(Vec<StorageAccountKey>),
 }
 
 /// The cache, with the connection that watches the database's version.

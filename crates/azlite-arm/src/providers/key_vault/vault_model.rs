@@ -189,7 +189,7 @@ pub(crate) fn apply(
     full: bool,
 ) -> Result<VaultProperties, ArmError> {
     let existing = base.existing;
-    // `createMode: recover` is the vault's PUT restoring a deleted vault (crate::vaults);
+    // `createMode: recover` is the vault's PUT restoring a deleted vault (super::vaults);
     // properties are never applied with it.
     if let Some(mode) = &request.create_mode
         && !mode.eq_ignore_ascii_case("default")

@@ -1,0 +1,119 @@
+//! `Microsoft.Storage`: storage accounts ([`accounts`], model in [`account_model`]), their
+//! access keys ([`keys`]: `listKeys`, `regenerateKey`), and the subscription's name check.
+//!
+//! The access keys live in the store ([`azlite_store::StorageAccountKeyStore`]), written in
+//! the same batch as the account and deleted with it; the Blob data plane reads them there
+//! on every Shared Key or SAS verification, so a regenerated key invalidates the old
+//! signatures at once.
+//!
+//! Not here yet: `blobServices/default` (service properties) and
+//! `blobServices/default/containers/{name}` through ARM. They belong to the Blob metadata
+//! store and join this provider as variants of [`Operation`] (parsed in [`parse`] from
+//! `storageAccounts/{name}/blobServices/…`) with a `blob_services` module beside
+//! [`accounts`].
+
+pub(crate) mod account_model;
+pub(crate) mod accounts;
+pub(crate) mod keys;
+
+use axum::http::Method;
+use axum::response::Response;
+use azlite_types::SubscriptionId;
+
+use super::{InvalidPath, ProviderPath, Request, TrackedResource, is};
+use crate::resources::Kind;
+use crate::{Arm, ArmError};
+
+/// The namespace, in ARM's casing.
+pub(crate) const NAMESPACE: &str = "Microsoft.Storage";
+/// Storage accounts, `(namespace, type)` in ARM's canonical casing.
+pub(crate) const STORAGE_ACCOUNTS: Kind = (NAMESPACE, "storageAccounts");
+
+/// What a request asks of `Microsoft.Storage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Operation {
+    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.Storage/storageAccounts`
+    /// (`StorageAccounts_List`, `StorageAccounts_ListByResourceGroup`)
+    ListAccounts(SubscriptionId, Option<String>),
+    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.Storage/storageAccounts/{name}`
+    /// (`StorageAccounts_GetProperties`, `_Create`, `_Update`, `_Delete`)
+    Account(TrackedResource),
+    /// `POST …/storageAccounts/{name}/listKeys` (`StorageAccounts_ListKeys`)
+    ListKeys(TrackedResource),
+    /// `POST …/storageAccounts/{name}/regenerateKey` (`StorageAccounts_RegenerateKey`)
+    RegenerateKey(TrackedResource),
+    /// `POST /subscriptions/{s}/providers/Microsoft.Storage/checkNameAvailability`
+    /// (`StorageAccounts_CheckNameAvailability`)
+    CheckNameAvailability(SubscriptionId),
+}
+
+impl Operation {
+    /// The methods ARM allows for the operation.
+    pub(crate) fn allows(&self, method: &Method) -> bool {
+        match self {
+            Self::Account(_) => {
+                [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
+            }
+            Self::ListKeys(_) | Self::RegenerateKey(_) | Self::CheckNameAvailability(_) => {
+                method == Method::POST
+            }
+            Self::ListAccounts(..) => method == Method::GET,
+        }
+    }
+}
+
+/// The segments after `Microsoft.Storage`. Action names match in any casing (the tutorials
+/// write `listServiceSas`, the spec `ListServiceSas`); a trailing slash is no segment.
+pub(crate) fn parse(path: &ProviderPath<'_>) -> Option<Result<Operation, InvalidPath>> {
+    let (subscription, group) = path.subscription_and_group()?;
+    let account = |group: String, name: &str| {
+        TrackedResource::new(subscription, group, name, STORAGE_ACCOUNTS)
+    };
+    match (path.rest, group) {
+        ([c], None) if is(c, "checkNameAvailability") => {
+            Some(Ok(Operation::CheckNameAvailability(subscription)))
+        }
+        ([t], group) if is(t, STORAGE_ACCOUNTS.1) => {
+            Some(Ok(Operation::ListAccounts(subscription, group)))
+        }
+        ([t, name], Some(group)) if is(t, STORAGE_ACCOUNTS.1) => {
+            Some(account(group, name).map(Operation::Account))
+        }
+        ([t, name, action], Some(group)) if is(t, STORAGE_ACCOUNTS.1) => {
+            let make: fn(TrackedResource) -> Operation = if is(action, "listKeys") {
+                Operation::ListKeys
+            } else if is(action, "regenerateKey") {
+                Operation::RegenerateKey
+            } else {
+                return None;
+            };
+            Some(account(group, name).map(make))
+        }
+        _ => None,
+    }
+}
+
+/// Runs an operation.
+pub(crate) async fn dispatch(
+    arm: &Arm,
+    operation: Operation,
+    request: Request<'_>,
+) -> Result<Response, ArmError> {
+    let Request {
+        caller,
+        method,
+        body,
+        ..
+    } = request;
+    match operation {
+        Operation::ListAccounts(s, group) => accounts::list(arm, caller, s, group.as_deref()).await,
+        Operation::Account(resource) => accounts::one(arm, caller, method, &resource, body).await,
+        Operation::ListKeys(resource) => keys::list_keys(arm, caller, &resource).await,
+        Operation::RegenerateKey(resource) => {
+            keys::regenerate_key(arm, caller, &resource, body).await
+        }
+        Operation::CheckNameAvailability(s) => {
+            accounts::check_name_availability(arm, caller, s, body).await
+        }
+    }
+}
