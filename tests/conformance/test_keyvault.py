@@ -298,6 +298,11 @@ from azure.core.exceptions import HttpResponseError
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
+# A service principal's credential is the program's own input: `azlite run` removes the
+# host's AZURE_* credential variables, so the program sets EnvironmentCredential's itself.
+for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+    if "INPUT_" + name in os.environ:
+        os.environ[name] = os.environ["INPUT_" + name]
 client = SecretClient(os.environ["VAULT_URL"], DefaultAzureCredential())
 
 def attempt(label, call):
@@ -324,13 +329,18 @@ print(json.dumps(out))
 
 def sdk_try(azlite: Azlite, vault: dict[str, Any], ops: str, principal=None) -> dict[str, Any]:
     """SDK_TRY under `azlite run`: as the demo VM's identity, or, with `principal`, as a
-    service principal whose secret is the program's own input (EnvironmentCredential's
-    AZURE_CLIENT_ID/SECRET/TENANT, which `vm_environment()` strips)."""
+    service principal whose secret is the program's own input (INPUT_AZURE_CLIENT_ID/
+    SECRET/TENANT, which the program sets as EnvironmentCredential's variables: `azlite run`
+    removes those of the host)."""
     env = vm_environment()
     env["VAULT_URL"] = vault["properties"]["vaultUri"]
     env["OPS"] = ops
     if principal is not None:
-        env.update(AZURE_CLIENT_ID=principal.app_id, AZURE_CLIENT_SECRET=principal.secret, AZURE_TENANT_ID=azlite.tenant)
+        env.update(
+            INPUT_AZURE_CLIENT_ID=principal.app_id,
+            INPUT_AZURE_CLIENT_SECRET=principal.secret,
+            INPUT_AZURE_TENANT_ID=azlite.tenant,
+        )
         env["WHO"] = principal.display_name
     return run_sdk(azlite, SDK_TRY, env)
 

@@ -5,7 +5,7 @@
 use axum::http::Method;
 use azlite_types::{ResourceId, SubscriptionId};
 
-pub(crate) use crate::vault_model::AccessPolicyUpdateKind;
+use crate::providers::{self, is};
 
 /// What an ARM request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,92 +38,23 @@ pub(crate) enum Operation {
     RoleDefinition(ResourceId, String),
     /// `GET {scope}/providers/Microsoft.Authorization/permissions`
     ListPermissions(ResourceId),
-    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.ManagedIdentity/userAssignedIdentities`
-    /// (`UserAssignedIdentities_ListBySubscription`, `…_ListByResourceGroup`)
-    ListUserAssignedIdentities(SubscriptionId, Option<String>),
-    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`
-    UserAssignedIdentity(TrackedResource),
-    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.Compute/virtualMachines`
-    /// (`VirtualMachines_ListAll`, `VirtualMachines_List`)
-    ListVirtualMachines(SubscriptionId, Option<String>),
-    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.Compute/virtualMachines/{name}`
-    VirtualMachine(TrackedResource),
-    /// `GET /subscriptions/{s}[/resourcegroups/{g}]/providers/Microsoft.KeyVault/vaults`
-    /// (`Vaults_ListBySubscription`, `Vaults_ListByResourceGroup`)
-    ListVaults(SubscriptionId, Option<String>),
-    /// `GET|PUT|PATCH|DELETE …/providers/Microsoft.KeyVault/vaults/{name}`
-    Vault(TrackedResource),
-    /// `PUT …/providers/Microsoft.KeyVault/vaults/{name}/accessPolicies/{operationKind}`
-    /// (`Vaults_UpdateAccessPolicy`)
-    VaultAccessPolicy(TrackedResource, AccessPolicyUpdateKind),
-    /// `POST /subscriptions/{s}/providers/Microsoft.KeyVault/checkNameAvailability`
-    /// (`Vaults_CheckNameAvailability`)
-    CheckVaultNameAvailability(SubscriptionId),
-    /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/deletedVaults` (`Vaults_ListDeleted`)
-    ListDeletedVaults(SubscriptionId),
-    /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/locations/{l}/deletedVaults/{name}`
-    /// (`Vaults_GetDeleted`): the subscription, location and name
-    DeletedVault(SubscriptionId, String, String),
-    /// `POST …/locations/{l}/deletedVaults/{name}/purge` (`Vaults_PurgeDeleted`)
-    PurgeDeletedVault(SubscriptionId, String, String),
-    /// `GET {resource id}/providers/Microsoft.ManagedIdentity/identities/default`
-    /// (`SystemAssignedIdentities_GetByScope`)
-    GetSystemAssignedIdentity(ResourceId),
+    /// `{scope}/providers/Microsoft.Authorization/…` where `{scope}` is not an RBAC scope
+    /// (an empty segment, an encoded `/`, `/subscriptions/{s}/resourceGroups` alone, a bare
+    /// provider namespace…): the scope as sent, and the role assignment's name for a
+    /// `roleAssignments/{name}` path. Answered 400 before anything is read or written.
+    InvalidScope {
+        /// The scope text as sent (decoded segments joined with `/`).
+        scope: String,
+        /// The role assignment name, for `…/roleAssignments/{name}`.
+        assignment: Option<String>,
+    },
+    /// A resource provider's own operation (`…/providers/{namespace}/…` of a provider
+    /// azlite serves), parsed by that provider.
+    Provider(providers::Operation),
     /// A well-formed ARM path for a resource type azlite does not serve (yet).
     UnsupportedType(String),
     /// Not an ARM path at all.
     Invalid,
-}
-
-/// A tracked resource of a type azlite serves, addressed by its path (the type is the
-/// operation's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TrackedResource {
-    /// The subscription in the path.
-    pub(crate) subscription: SubscriptionId,
-    /// The resource group name, as sent.
-    pub(crate) group: String,
-    /// The resource name, as sent.
-    pub(crate) name: String,
-    /// The id: ARM's casing for the fixed segments, the names as sent.
-    pub(crate) id: ResourceId,
-}
-
-/// User-assigned identities, `(namespace, type)` in ARM's canonical casing.
-pub(crate) const USER_ASSIGNED_IDENTITIES: (&str, &str) =
-    ("Microsoft.ManagedIdentity", "userAssignedIdentities");
-/// Virtual machines, `(namespace, type)` in ARM's canonical casing.
-pub(crate) const VIRTUAL_MACHINES: (&str, &str) = ("Microsoft.Compute", "virtualMachines");
-/// Key vaults, `(namespace, type)` in ARM's canonical casing.
-pub(crate) const KEY_VAULTS: (&str, &str) = ("Microsoft.KeyVault", "vaults");
-
-impl TrackedResource {
-    fn new(
-        subscription: SubscriptionId,
-        group: String,
-        name: &str,
-        (namespace, resource_type): (&str, &str),
-    ) -> Option<Self> {
-        // A percent-encoded `/` in a name would change the id's structure.
-        if group.contains('/') || name.contains('/') {
-            return None;
-        }
-        let id = format!(
-            "/subscriptions/{subscription}/resourceGroups/{group}/providers/{namespace}/{resource_type}/{name}"
-        )
-        .parse()
-        .ok()?;
-        Some(Self {
-            subscription,
-            group,
-            name: name.to_owned(),
-            id,
-        })
-    }
-}
-
-fn is(segment: &str, name: &str) -> bool {
-    segment.eq_ignore_ascii_case(name)
 }
 
 fn decode(segment: &str) -> String {
@@ -135,21 +66,28 @@ fn decode(segment: &str) -> String {
 }
 
 /// Parses a request path (without the query string).
+///
+/// Empty segments are kept, not dropped: `/subscriptions/{s}/resourceGroups//providers/…`
+/// must not become the scope `/subscriptions/{s}/resourceGroups`. Leading slashes and one
+/// trailing `/` are allowed; any other empty segment makes the path invalid (a 400 for an
+/// authorization path, whose scope it breaks).
 pub(crate) fn parse(path: &str) -> Operation {
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(decode)
-        .collect();
+    let trimmed = path.trim_start_matches('/');
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    let segments: Vec<String> = if trimmed.is_empty() {
+        Vec::new()
+    } else {
+        trimmed.split('/').map(decode).collect()
+    };
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let Some(op) = parse_authorization(&s) {
         return op;
     }
-    if let Some(op) = parse_key_vault(&s) {
-        return op;
+    if s.iter().any(|seg| seg.is_empty()) {
+        return Operation::Invalid;
     }
-    if let Some(op) = parse_served_types(&s) {
-        return op;
+    if let Some(op) = providers::parse(&s) {
+        return op.map_or(Operation::Invalid, Operation::Provider);
     }
     let sub = |text: &str| text.parse::<SubscriptionId>().ok();
     match s.as_slice() {
@@ -197,98 +135,6 @@ pub(crate) fn parse(path: &str) -> Operation {
     }
 }
 
-/// The resource types azlite serves: user-assigned identities and virtual machines (lists
-/// and single resources), and the system-assigned identity of any resource.
-fn parse_served_types(s: &[&str]) -> Option<Operation> {
-    let p = s.iter().rposition(|seg| is(seg, "providers"))?;
-    let (namespace, rest) = (s.get(p + 1)?, &s[p + 2..]);
-    if p > 0
-        && is(namespace, "Microsoft.ManagedIdentity")
-        && let [t, name] = rest
-        && is(t, "identities")
-        && is(name, "default")
-    {
-        return format!("/{}", s[..p].join("/"))
-            .parse()
-            .ok()
-            .map(Operation::GetSystemAssignedIdentity);
-    }
-    let served = [USER_ASSIGNED_IDENTITIES, VIRTUAL_MACHINES];
-    let kind = served
-        .into_iter()
-        .find(|(ns, t)| is(namespace, ns) && rest.first().is_some_and(|r| is(r, t)))?;
-    let (subscription, group) = match &s[..p] {
-        [t, id] if is(t, "subscriptions") => (id.parse().ok()?, None),
-        [t, id, g, name] if is(t, "subscriptions") && is(g, "resourcegroups") => {
-            (id.parse().ok()?, Some((*name).to_owned()))
-        }
-        _ => return None,
-    };
-    let is_identities = kind == USER_ASSIGNED_IDENTITIES;
-    match (rest, group) {
-        ([_], group) if is_identities => {
-            Some(Operation::ListUserAssignedIdentities(subscription, group))
-        }
-        ([_], group) => Some(Operation::ListVirtualMachines(subscription, group)),
-        ([_, name], Some(group)) => Some(
-            match TrackedResource::new(subscription, group, name, kind) {
-                Some(resource) if is_identities => Operation::UserAssignedIdentity(resource),
-                Some(resource) => Operation::VirtualMachine(resource),
-                None => Operation::Invalid,
-            },
-        ),
-        _ => None,
-    }
-}
-
-/// Key Vault's control plane: vaults (lists and single vaults), their access policy
-/// updates, and the subscription's name check.
-fn parse_key_vault(s: &[&str]) -> Option<Operation> {
-    let p = s.iter().rposition(|seg| is(seg, "providers"))?;
-    let (namespace, rest) = (s.get(p + 1)?, &s[p + 2..]);
-    if !is(namespace, KEY_VAULTS.0) {
-        return None;
-    }
-    let (subscription, group) = match &s[..p] {
-        [t, id] if is(t, "subscriptions") => (id.parse().ok()?, None),
-        [t, id, g, name] if is(t, "subscriptions") && is(g, "resourcegroups") => {
-            (id.parse().ok()?, Some((*name).to_owned()))
-        }
-        _ => return None,
-    };
-    let resource =
-        |group: String, name: &str| TrackedResource::new(subscription, group, name, KEY_VAULTS);
-    match (rest, group) {
-        ([c], None) if is(c, "checkNameAvailability") => {
-            Some(Operation::CheckVaultNameAvailability(subscription))
-        }
-        ([t], group) if is(t, KEY_VAULTS.1) => Some(Operation::ListVaults(subscription, group)),
-        ([t], None) if is(t, "deletedVaults") => Some(Operation::ListDeletedVaults(subscription)),
-        ([l, location, t, name], None) if is(l, "locations") && is(t, "deletedVaults") => Some(
-            Operation::DeletedVault(subscription, (*location).to_owned(), (*name).to_owned()),
-        ),
-        ([l, location, t, name, p], None)
-            if is(l, "locations") && is(t, "deletedVaults") && is(p, "purge") =>
-        {
-            Some(Operation::PurgeDeletedVault(
-                subscription,
-                (*location).to_owned(),
-                (*name).to_owned(),
-            ))
-        }
-        ([t, name], Some(group)) if is(t, KEY_VAULTS.1) => {
-            Some(resource(group, name).map_or(Operation::Invalid, Operation::Vault))
-        }
-        ([t, name, a, kind], Some(group)) if is(t, KEY_VAULTS.1) && is(a, "accessPolicies") => {
-            let kind = AccessPolicyUpdateKind::parse(kind)?;
-            Some(resource(group, name).map_or(Operation::Invalid, |r| {
-                Operation::VaultAccessPolicy(r, kind)
-            }))
-        }
-        _ => None,
-    }
-}
-
 /// `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions|permissions}[/{name}]`
 fn parse_authorization(s: &[&str]) -> Option<Operation> {
     let p = s.iter().rposition(|seg| is(seg, "providers"))?;
@@ -298,13 +144,32 @@ fn parse_authorization(s: &[&str]) -> Option<Operation> {
     {
         return None;
     }
-    let scope_text = format!("/{}", s[..p].join("/"));
-    let scope: ResourceId = if p == 0 {
-        ResourceId::root()
-    } else {
-        scope_text.parse().ok()?
-    };
     let rest = &s[p + 2..];
+    let scope_text = format!("/{}", s[..p].join("/"));
+    // A decoded `/` inside a segment would change the scope's structure once joined.
+    let scope = if p == 0 {
+        Some(ResourceId::root())
+    } else if s[..p].iter().any(|seg| seg.contains('/')) {
+        None
+    } else {
+        scope_text.parse::<ResourceId>().ok()
+    };
+    let assignment = match rest {
+        [t, name] if is(t, "roleAssignments") => Some((*name).to_owned()),
+        _ => None,
+    };
+    // One role assignment by name keeps a well-formed id that is not an RBAC scope: its
+    // PUT is refused there, but a GET or DELETE can still reach a row an older azlite wrote
+    // at such a scope, which the index skipped.
+    let Some(scope) = scope.filter(|s| s.is_rbac_scope() || assignment.is_some()) else {
+        return Some(Operation::InvalidScope {
+            scope: scope_text,
+            assignment,
+        });
+    };
+    if rest.iter().any(|seg| seg.is_empty() || seg.contains('/')) {
+        return Some(Operation::Invalid);
+    }
     Some(match rest {
         [t] if is(t, "roleAssignments") => Operation::ListRoleAssignments(scope),
         [t, name] if is(t, "roleAssignments") => {
@@ -333,14 +198,9 @@ pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
         ]
         .contains(method),
         O::RoleAssignment(..) => [Method::GET, Method::PUT, Method::DELETE].contains(method),
-        O::UserAssignedIdentity(_) | O::VirtualMachine(_) | O::Vault(_) => {
-            [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
-        }
-        O::VaultAccessPolicy(..) => method == Method::PUT,
-        O::RegisterProvider(..) | O::CheckVaultNameAvailability(_) | O::PurgeDeletedVault(..) => {
-            method == Method::POST
-        }
-        O::UnsupportedType(_) | O::Invalid => true,
+        O::Provider(op) => op.allows(method),
+        O::RegisterProvider(..) => method == Method::POST,
+        O::UnsupportedType(_) | O::Invalid | O::InvalidScope { .. } => true,
         _ => method == Method::GET,
     }
 }
@@ -348,6 +208,23 @@ pub(crate) fn allows(operation: &Operation, method: &Method) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::key_vault::vault_model::AccessPolicyUpdateKind;
+    use crate::providers::{
+        Operation as P, compute::Operation as C, key_vault::Operation as K,
+        managed_identity::Operation as M,
+    };
+
+    fn compute(op: C) -> Operation {
+        Operation::Provider(P::Compute(op))
+    }
+
+    fn key_vault(op: K) -> Operation {
+        Operation::Provider(P::KeyVault(op))
+    }
+
+    fn managed_identity(op: M) -> Operation {
+        Operation::Provider(P::ManagedIdentity(op))
+    }
 
     const SUB: &str = "00000000-0000-0000-0000-000000000001";
 
@@ -410,6 +287,81 @@ mod tests {
     }
 
     #[test]
+    fn authorization_paths_with_a_broken_scope_are_invalid_scopes() {
+        let g = "11111111-2222-3333-4444-555555555555";
+        let invalid = |scope: &str| Operation::InvalidScope {
+            scope: scope.to_owned(),
+            assignment: Some(g.to_owned()),
+        };
+        // The empty segment is kept: the scope is not `/subscriptions/{SUB}/resourceGroups`.
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups//providers/Microsoft.Authorization/roleAssignments/{g}"
+            )),
+            invalid(&format!("/subscriptions/{SUB}/resourceGroups/"))
+        );
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}//resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/{g}"
+            )),
+            invalid(&format!("/subscriptions/{SUB}//resourceGroups/rg"))
+        );
+        // An encoded `/` must not add segments to the scope once decoded.
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg%2Fproviders%2FMicrosoft.Compute/providers/Microsoft.Authorization/roleAssignments/{g}"
+            )),
+            invalid(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute"
+            ))
+        );
+        for scope in [
+            format!("/subscriptions/{SUB}/resourceGroups"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg/foo/bar"),
+        ] {
+            // Lists, definitions and permissions at a well-formed id that is not a scope are
+            // invalid scopes; one assignment by name keeps the id (its PUT is refused later,
+            // its GET and DELETE can reach a row an older azlite wrote there).
+            for (tail, assignment) in [
+                ("roleAssignments", None),
+                ("roleDefinitions", None),
+                ("permissions", None),
+            ] {
+                assert_eq!(
+                    parse(&format!("{scope}/providers/Microsoft.Authorization/{tail}")),
+                    Operation::InvalidScope {
+                        scope: scope.clone(),
+                        assignment
+                    },
+                    "{scope}"
+                );
+            }
+            assert_eq!(
+                parse(&format!(
+                    "{scope}/providers/Microsoft.Authorization/roleAssignments/{g}"
+                )),
+                Operation::RoleAssignment(scope.parse().unwrap(), g.to_owned()),
+            );
+        }
+        // A trailing slash and leading slashes are harmless; other empty segments make a
+        // path invalid.
+        let sub: SubscriptionId = SUB.parse().unwrap();
+        assert_eq!(
+            parse(&format!("/subscriptions/{SUB}/resourceGroups/rg/")),
+            Operation::ResourceGroup(sub, "rg".into())
+        );
+        assert_eq!(
+            parse(&format!("//subscriptions/{SUB}/resourceGroups/rg")),
+            Operation::ResourceGroup(sub, "rg".into())
+        );
+        assert_eq!(
+            parse(&format!("/subscriptions/{SUB}//resourceGroups/rg")),
+            Operation::Invalid
+        );
+    }
+
+    #[test]
     fn other_provider_paths_are_unsupported_types() {
         assert_eq!(
             parse(&format!(
@@ -432,7 +384,7 @@ mod tests {
         let op = parse(&format!(
             "/subscriptions/{SUB}/resourcegroups/MyRG/providers/microsoft.compute/VIRTUALMACHINES/MyVm"
         ));
-        let Operation::VirtualMachine(vm) = op else {
+        let Operation::Provider(P::Compute(C::VirtualMachine(vm))) = op else {
             panic!("{op:?}")
         };
         assert_eq!((vm.group.as_str(), vm.name.as_str()), ("MyRG", "MyVm"));
@@ -446,25 +398,25 @@ mod tests {
             parse(&format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
             )),
-            Operation::UserAssignedIdentity(r) if r.name == "id1"
+            Operation::Provider(P::ManagedIdentity(M::UserAssignedIdentity(r))) if r.name == "id1"
         ));
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
             )),
-            Operation::ListUserAssignedIdentities(sub, Some("rg".into()))
+            managed_identity(M::ListUserAssignedIdentities(sub, Some("rg".into())))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
             )),
-            Operation::ListUserAssignedIdentities(sub, None)
+            managed_identity(M::ListUserAssignedIdentities(sub, None))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines"
             )),
-            Operation::ListVirtualMachines(sub, None)
+            compute(C::ListVirtualMachines(sub, None))
         );
         assert_eq!(
             parse(&format!(
@@ -480,7 +432,7 @@ mod tests {
         let vault = format!(
             "/subscriptions/{SUB}/resourcegroups/RG/providers/microsoft.keyvault/VAULTS/Kv1"
         );
-        let Operation::Vault(r) = parse(&vault) else {
+        let Operation::Provider(P::KeyVault(K::Vault(r))) = parse(&vault) else {
             panic!("{:?}", parse(&vault))
         };
         assert_eq!(
@@ -491,7 +443,7 @@ mod tests {
         );
         assert!(matches!(
             parse(&format!("{vault}/accessPolicies/ADD")),
-            Operation::VaultAccessPolicy(r, AccessPolicyUpdateKind::Add) if r.name == "Kv1"
+            Operation::Provider(P::KeyVault(K::VaultAccessPolicy(r, AccessPolicyUpdateKind::Add))) if r.name == "Kv1"
         ));
         assert!(matches!(
             parse(&format!("{vault}/accessPolicies/merge")),
@@ -501,38 +453,38 @@ mod tests {
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.KeyVault/vaults"
             )),
-            Operation::ListVaults(sub, None)
+            key_vault(K::ListVaults(sub, None))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults"
             )),
-            Operation::ListVaults(sub, Some("rg".into()))
+            key_vault(K::ListVaults(sub, Some("rg".into())))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.KeyVault/checkNameAvailability"
             )),
-            Operation::CheckVaultNameAvailability(sub)
+            key_vault(K::CheckVaultNameAvailability(sub))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedVaults"
             )),
-            Operation::ListDeletedVaults(sub)
+            key_vault(K::ListDeletedVaults(sub))
         );
         assert_eq!(
             parse(&format!(
                 "/subscriptions/{SUB}/providers/microsoft.keyvault/Locations/eastus/DELETEDVAULTS/Kv1"
             )),
-            Operation::DeletedVault(sub, "eastus".into(), "Kv1".into())
+            key_vault(K::DeletedVault(sub, "eastus".into(), "Kv1".into()))
         );
         let purge = parse(&format!(
             "/subscriptions/{SUB}/providers/Microsoft.KeyVault/locations/eastus/deletedVaults/kv1/purge"
         ));
         assert_eq!(
             purge,
-            Operation::PurgeDeletedVault(sub, "eastus".into(), "kv1".into())
+            key_vault(K::PurgeDeletedVault(sub, "eastus".into(), "kv1".into()))
         );
         assert!(allows(&purge, &Method::POST) && !allows(&purge, &Method::GET));
         assert!(matches!(
@@ -540,11 +492,11 @@ mod tests {
             Operation::UnsupportedType(t) if t == "Microsoft.KeyVault/managedHSMs"
         ));
         assert!(allows(
-            &Operation::CheckVaultNameAvailability(sub),
+            &key_vault(K::CheckVaultNameAvailability(sub)),
             &Method::POST
         ));
         assert!(!allows(
-            &Operation::CheckVaultNameAvailability(sub),
+            &key_vault(K::CheckVaultNameAvailability(sub)),
             &Method::GET
         ));
     }
@@ -558,7 +510,7 @@ mod tests {
             parse(&format!(
                 "{vm}/providers/Microsoft.ManagedIdentity/identities/default"
             )),
-            Operation::GetSystemAssignedIdentity(vm.parse().unwrap())
+            managed_identity(M::GetSystemAssignedIdentity(vm.parse().unwrap()))
         );
         assert!(matches!(
             parse("/providers/Microsoft.ManagedIdentity/identities/default"),

@@ -134,7 +134,7 @@ pub(crate) async fn list_resources(
         .list_resources(s, group, required_type)
         .await?
         .into_iter()
-        .filter(|r| !crate::deleted_vaults::is_deleted_vault(r))
+        .filter(|r| !crate::providers::key_vault::deleted_vaults::is_deleted_vault(r))
         .filter(|r| filter.as_ref().is_none_or(|f| f.matches(&candidate(r))))
         .filter(|r| after.as_ref().is_none_or(|key| PageKey::of(r) > *key))
         .filter(|r| arm.can(caller, &r.id, &format!("{}/read", r.resource_type)))

@@ -1,20 +1,23 @@
-//! What the tracked resource types azlite serves (user-assigned identities, virtual
-//! machines) have in common: their group must exist, ARM's `ResourceNotFound`, name and
-//! location rules, lists filtered by what the caller may read, the service principals a
-//! resource owns, and deleting a resource together with them.
+//! What the tracked resource types the providers serve have in common: the handler
+//! preamble (authorize, then the subscription, then the group), ARM's `ResourceNotFound`,
+//! name and location rules, lists filtered by what the caller may read, the service
+//! principals a resource owns, and deleting a resource together with them.
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use azlite_authz::Authorized;
-use azlite_store::{Deletion, Resource, ServicePrincipal, ServicePrincipalKind, WriteBatch};
+use azlite_store::{
+    Deletion, Resource, ServicePrincipal, ServicePrincipalKind, Subscription, WriteBatch,
+};
 use azlite_types::{ClientId, ObjectId, ResourceId, SubscriptionId, TenantId};
 use serde_json::{Value, json};
 
 use crate::groups::normalize_location;
-use crate::identity_block::ResourceIdentity;
-use crate::operation::{TrackedResource, USER_ASSIGNED_IDENTITIES};
+use crate::providers::TrackedResource;
+use crate::providers::managed_identity::USER_ASSIGNED_IDENTITIES;
+use crate::providers::managed_identity::identity_block::ResourceIdentity;
 use crate::subscriptions::subscription_for;
 use crate::wire::json;
 use crate::{Arm, ArmError, Caller};
@@ -31,6 +34,54 @@ pub(crate) fn type_name((namespace, resource_type): Kind) -> String {
 /// (reference §3.8).
 pub(crate) fn action(kind: Kind, verb: &str) -> String {
     format!("{}/{verb}", type_name(kind))
+}
+
+/// The verb of the action a method needs on a tracked resource (reference §3.8): PUT and
+/// PATCH write, DELETE deletes, anything else reads.
+pub(crate) fn verb_of(method: &Method) -> &'static str {
+    match *method {
+        Method::PUT | Method::PATCH => "write",
+        Method::DELETE => "delete",
+        _ => "read",
+    }
+}
+
+/// What the preamble of a tracked-resource handler found.
+pub(crate) struct Preamble {
+    /// The proof that the caller may perform the action on the resource.
+    pub(crate) authorized: Authorized<'static>,
+    /// The resource's subscription.
+    pub(crate) subscription: Subscription,
+}
+
+/// The preamble every handler of one tracked resource runs, in ARM's order: the caller
+/// must hold `action` on the resource (403 before anything is read, so a caller without
+/// rights learns nothing of what exists), then the subscription must exist and trust the
+/// caller's tenant, then the group must exist (404 `ResourceGroupNotFound`).
+pub(crate) async fn preamble(
+    arm: &Arm,
+    caller: &Caller,
+    resource: &TrackedResource,
+    action: &str,
+) -> Result<Preamble, ArmError> {
+    let authorized = arm.authorize(caller, &resource.id, action)?;
+    let subscription = subscription_for(arm, caller, resource.subscription).await?;
+    require_group(arm, resource).await?;
+    Ok(Preamble {
+        authorized,
+        subscription,
+    })
+}
+
+/// [`preamble`] for the action `method` needs on a resource of `kind` ([`verb_of`]).
+pub(crate) async fn preamble_for(
+    arm: &Arm,
+    caller: &Caller,
+    method: &Method,
+    kind: Kind,
+    resource: &TrackedResource,
+) -> Result<Preamble, ArmError> {
+    preamble(arm, caller, resource, &action(kind, verb_of(method))).await
 }
 
 /// The group of a resource, which must exist: 404 `ResourceGroupNotFound` otherwise.

@@ -3,7 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use azlite_authz::{Authorized, RoleAssignmentId, RoleDefinitionId};
+use azlite_authz::{Authorized, AuthzError, RoleAssignmentId, RoleDefinitionId};
 use azlite_store::{Deletion, RoleAssignmentRecord, WriteBatch};
 use azlite_types::{ObjectId, ResourceId};
 use serde::Deserialize;
@@ -140,6 +140,12 @@ pub(crate) async fn one(
         Method::DELETE => DELETE,
         _ => READ,
     };
+    // Checked before anything else, as for scopes that do not even parse: the id is
+    // well-formed but no assignment can be made there (only read or deleted, for a row an
+    // older azlite wrote).
+    if *method == Method::PUT && !scope.is_rbac_scope() {
+        return Err(invalid_scope(scope.as_str(), Some(name)));
+    }
     let authorized = arm.authorize(caller, scope, action)?;
     let id: uuid::Uuid = name.parse().map_err(|_| {
         ArmError::bad_request(
@@ -257,11 +263,7 @@ async fn create(
         .assignments_of(principal)
         .any(|a| a.scope == *scope && a.role_definition_id == definition);
     if duplicate {
-        return Err(ArmError::new(
-            StatusCode::CONFLICT,
-            "RoleAssignmentExists",
-            "The role assignment already exists.",
-        ));
+        return Err(exists());
     }
     let now = arm.clock.now();
     let record = RoleAssignmentRecord {
@@ -275,19 +277,28 @@ async fn create(
         updated_at: now,
         created_by: Some(caller.object_id),
     };
-    let assignable = arm
-        .read_index()
-        .roles()
-        .get(definition)
-        .is_some_and(|role| role.is_assignable_at(scope));
-    if !assignable {
-        return Err(ArmError::bad_request(
-            "InvalidRoleAssignment",
-            format!(
-                "The role definition '{}' is not assignable at scope '{scope}'.",
-                definition.as_uuid()
-            ),
-        ));
+    // Everything the index would refuse is refused before the store is written: a row the
+    // index cannot hold would grant nothing now and be skipped at every start.
+    let assignment = to_assignment(&record);
+    match arm.read_index().check_insert(&assignment) {
+        Ok(_) => {}
+        Err(AuthzError::NotAssignableAtScope { .. }) => {
+            return Err(ArmError::bad_request(
+                "InvalidRoleAssignment",
+                format!(
+                    "The role definition '{}' is not assignable at scope '{scope}'.",
+                    definition.as_uuid()
+                ),
+            ));
+        }
+        Err(AuthzError::InvalidScope(_)) => {
+            return Err(invalid_scope(scope.as_str(), Some(&id.to_string())));
+        }
+        Err(AuthzError::AssignmentExists { .. }) => return Err(exists()),
+        Err(AuthzError::RoleDefinitionNotFound(id)) => {
+            return Err(role_missing(&id.as_uuid().to_string()));
+        }
+        Err(other) => return Err(ArmError::internal(&other)),
     }
     arm.store
         .apply(WriteBatch {
@@ -295,10 +306,38 @@ async fn create(
             ..Default::default()
         })
         .await?;
-    arm.write_index()
-        .insert(to_assignment(&record))
-        .map_err(|e| ArmError::internal(&e))?;
+    arm.insert_committed(assignment);
     Ok(json(StatusCode::CREATED, assignment_json(&record)))
+}
+
+fn exists() -> ArmError {
+    ArmError::new(
+        StatusCode::CONFLICT,
+        "RoleAssignmentExists",
+        "The role assignment already exists.",
+    )
+}
+
+/// A role-assignment path whose scope is not one (an empty segment, an encoded `/`, an odd
+/// number of segments, a bare provider namespace): ARM's 400 for a create request that is
+/// not valid (`InvalidCreateRoleAssignmentRequest`, as real ARM answers a scope mismatch), and
+/// a 400 `InvalidRoleAssignmentScope` for reads and deletions, which real ARM's gateway
+/// answers in ways not documented (docs/protocols/arm.md).
+pub(crate) fn invalid_scope(scope: &str, name: Option<&str>) -> ArmError {
+    match name {
+        Some(name) => ArmError::bad_request(
+            "InvalidCreateRoleAssignmentRequest",
+            format!(
+                "The request to create role assignment '{name}' is not valid. Role assignment scope '{scope}' is not a valid scope: it must be '/', a subscription, a resource group or a resource."
+            ),
+        ),
+        None => ArmError::bad_request(
+            "InvalidRoleAssignmentScope",
+            format!(
+                "The scope '{scope}' is not valid: it must be '/', a subscription, a resource group or a resource."
+            ),
+        ),
+    }
 }
 
 fn role_missing(id: &str) -> ArmError {

@@ -88,20 +88,6 @@ fn key_covers(key: &str, target: &str) -> bool {
         && (target.len() == key.len() || target[key.len()] == b'/')
 }
 
-/// Whether role assignments can be made at `scope`: the root, or an id that
-/// `ancestors_and_self` would list as an ancestor of something below it (so not a bare
-/// provider namespace such as `/subscriptions/{s}/providers/Microsoft.Compute`). Asked of
-/// `azlite-types` through a probe child rather than by restating its grammar here.
-fn is_rbac_scope(scope: &Scope) -> bool {
-    if *scope == Scope::root() {
-        return true;
-    }
-    let probe = format!("{scope}/providers/Azlite.Probe/probes/probe");
-    probe
-        .parse::<Scope>()
-        .is_ok_and(|child| child.ancestors_and_self().contains(scope))
-}
-
 /// The covering scopes of a target among one principal's, in one of the two ways above.
 enum Applicable<'g> {
     Scan {
@@ -214,30 +200,53 @@ impl AssignmentIndex {
         self.roles.remove_custom(id)
     }
 
-    /// Adds an assignment. Re-adding the same one under the same id is a no-op; the same
-    /// (principal, role, scope) under another id is `AssignmentExists` (reference §3.6).
-    pub fn insert(&mut self, assignment: Assignment) -> Result<Inserted, AuthzError> {
+    /// What [`insert`](Self::insert) would do with `assignment`, without changing anything:
+    /// callers that persist assignments ask this before writing, so the store never holds
+    /// an assignment the index refuses.
+    pub fn check_insert(&self, assignment: &Assignment) -> Result<Inserted, AuthzError> {
         let role_id = assignment.role_definition_id;
         let role = self
             .roles
             .get(role_id)
             .ok_or(AuthzError::RoleDefinitionNotFound(role_id))?;
-        if !is_rbac_scope(&assignment.scope) {
-            return Err(AuthzError::InvalidScope(assignment.scope));
+        if !assignment.scope.is_rbac_scope() {
+            return Err(AuthzError::InvalidScope(assignment.scope.clone()));
         }
         if !role.is_assignable_at(&assignment.scope) {
             return Err(AuthzError::NotAssignableAtScope {
                 role: role_id,
-                scope: assignment.scope,
+                scope: assignment.scope.clone(),
             });
         }
         if let Some(existing) = self.by_id.get(&assignment.id) {
-            return if *existing == assignment {
+            return if existing == assignment {
                 Ok(Inserted::Unchanged)
             } else {
                 Err(AuthzError::AssignmentIdConflict(assignment.id))
             };
         }
+        let key = assignment.scope.as_str().to_ascii_lowercase();
+        let duplicate = self
+            .by_principal
+            .get(&assignment.principal_id)
+            .and_then(|grants| grants.by_scope.get(key.as_str()))
+            .and_then(|at_scope| at_scope.grants.iter().find(|g| g.role == role_id));
+        if let Some(duplicate) = duplicate {
+            return Err(AuthzError::AssignmentExists {
+                existing: duplicate.assignment,
+            });
+        }
+        Ok(Inserted::Created)
+    }
+
+    /// Adds an assignment. Re-adding the same one under the same id is a no-op; the same
+    /// (principal, role, scope) under another id is `AssignmentExists` (reference §3.6).
+    /// Refuses exactly what [`check_insert`](Self::check_insert) refuses.
+    pub fn insert(&mut self, assignment: Assignment) -> Result<Inserted, AuthzError> {
+        if self.check_insert(&assignment)? == Inserted::Unchanged {
+            return Ok(Inserted::Unchanged);
+        }
+        let role_id = assignment.role_definition_id;
         let key: Box<str> = assignment.scope.as_str().to_ascii_lowercase().into();
         let grants = self
             .by_principal
@@ -251,11 +260,6 @@ impl AssignmentIndex {
                 key_len: key.len(),
                 grants: Vec::new(),
             });
-        if let Some(duplicate) = at_scope.grants.iter().find(|g| g.role == role_id) {
-            return Err(AuthzError::AssignmentExists {
-                existing: duplicate.assignment,
-            });
-        }
         at_scope.grants.push(Grant {
             assignment: assignment.id,
             role: role_id,

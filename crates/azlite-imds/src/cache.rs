@@ -6,12 +6,20 @@
 //! `https://management.azure.com` and `https://management.azure.com/` are two tokens. The
 //! cache never decides who may have a token: the caller checks that the principal is still
 //! on the VM before every lookup, so a detached identity's cached token is never served.
+//!
+//! Bounded: any resource string gets a token (every `*.blob.core.windows.net` name resolves),
+//! so at most [`CAPACITY`] tokens are kept per endpoint; a miss that finds the cache full
+//! drops the token nearest its end. The cost is paid on a miss, which already waits for the
+//! STS; a hit is the same two hash lookups as before.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use azlite_token::ManagedIdentityToken;
 use azlite_types::{ObjectId, UnixTime};
+
+/// The most tokens one endpoint keeps.
+pub(crate) const CAPACITY: usize = 1024;
 
 /// Cached tokens per principal and resource.
 #[derive(Debug, Default)]
@@ -52,6 +60,25 @@ impl TokenCache {
             tokens.retain(|_, t| t.expires_on > now);
             current(*p) && !tokens.is_empty()
         });
+        let mut held: usize = entries.values().map(HashMap::len).sum();
+        let replaces = entries
+            .get(&principal)
+            .is_some_and(|tokens| tokens.contains_key(resource));
+        while !replaces && held >= CAPACITY {
+            let nearest_end = entries
+                .iter()
+                .flat_map(|(p, tokens)| tokens.iter().map(move |(r, t)| (t.expires_on, *p, r)))
+                .min_by_key(|(expires_on, ..)| *expires_on)
+                .map(|(_, p, r)| (p, r.clone()));
+            let Some((p, r)) = nearest_end else { break };
+            if let Some(tokens) = entries.get_mut(&p) {
+                tokens.remove(&r);
+                if tokens.is_empty() {
+                    entries.remove(&p);
+                }
+            }
+            held -= 1;
+        }
         entries
             .entry(principal)
             .or_default()
@@ -91,6 +118,30 @@ mod tests {
         assert!(cache.fresh(p, "r", 701, 300).is_none());
         assert!(cache.fresh(p, "r/", 0, 300).is_none());
         assert!(cache.fresh(ObjectId::new_random(), "r", 0, 300).is_none());
+    }
+
+    #[test]
+    fn the_cache_is_bounded_and_drops_the_token_nearest_its_end() {
+        let cache = TokenCache::default();
+        let p = ObjectId::new_random();
+        cache.insert(p, "keep", token("keep", 1_000_000), 0, |_| true);
+        for i in 0..CAPACITY + 50 {
+            let r = format!("https://a{i}.blob.core.windows.net");
+            cache.insert(p, &r, token(&r, 10_000 + i as i64), 0, |_| true);
+        }
+        assert_eq!(cache.len(), CAPACITY);
+        assert!(cache.fresh(p, "keep", 0, 0).is_some());
+        let newest = format!("https://a{}.blob.core.windows.net", CAPACITY + 49);
+        assert!(cache.fresh(p, &newest, 0, 0).is_some());
+        assert!(
+            cache
+                .fresh(p, "https://a0.blob.core.windows.net", 0, 0)
+                .is_none()
+        );
+        // Replacing a token held does not evict another.
+        cache.insert(p, "keep", token("keep", 2_000_000), 0, |_| true);
+        assert_eq!(cache.len(), CAPACITY);
+        assert!(cache.fresh(p, &newest, 0, 0).is_some());
     }
 
     #[test]

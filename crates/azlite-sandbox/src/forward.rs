@@ -11,8 +11,12 @@ use tokio::net::{TcpListener, TcpStream, UnixStream};
 
 use crate::SandboxError;
 
-/// Asks the server, before anything else, whether it is there and which VM `vm` names.
-pub(crate) fn hello(socket: &Path, vm: &str) -> Result<HelloReply, SandboxError> {
+/// Asks the server, before anything else, whether it is there and which VM `vm` names, and
+/// opens the sandbox's session: it lasts while the returned connection is open.
+pub(crate) fn hello(
+    socket: &Path,
+    vm: &str,
+) -> Result<(HelloReply, std::os::unix::net::UnixStream), SandboxError> {
     use std::io::{BufRead, BufReader, Write};
 
     let not_running = |source: std::io::Error| SandboxError::NotRunning {
@@ -25,13 +29,15 @@ pub(crate) fn hello(socket: &Path, vm: &str) -> Result<HelloReply, SandboxError>
     let line = Header::Hello { vm: vm.to_owned() }.encode();
     stream.write_all(line.as_bytes()).map_err(not_running)?;
     let mut answer = String::new();
-    BufReader::new(stream)
-        .read_line(&mut answer)
-        .map_err(not_running)?;
+    // One line, read a byte at a time: nothing after it is taken from the stream.
+    let mut reader = BufReader::with_capacity(1, &stream);
+    reader.read_line(&mut answer).map_err(not_running)?;
     let answer = answer.trim_end();
     if let Some(json) = answer.strip_prefix("ok ") {
-        return serde_json::from_str(json)
-            .map_err(|e| SandboxError::Protocol(format!("{MAGIC} hello: {e}")));
+        let reply = serde_json::from_str(json)
+            .map_err(|e| SandboxError::Protocol(format!("{MAGIC} hello: {e}")))?;
+        stream.set_read_timeout(None).map_err(not_running)?;
+        return Ok((reply, stream));
     }
     match answer.strip_prefix("error ") {
         Some(message) => Err(SandboxError::NoVm(message.to_owned())),
@@ -42,12 +48,11 @@ pub(crate) fn hello(socket: &Path, vm: &str) -> Result<HelloReply, SandboxError>
 }
 
 /// Where a forwarder sends what it accepts.
-#[derive(Debug)]
 pub(crate) struct Upstream {
     /// The server's sandbox socket.
     pub(crate) socket: PathBuf,
-    /// The calling VM's ARM id.
-    pub(crate) vm: String,
+    /// The session's secret (which names the VM to the server). Only this process holds it.
+    pub(crate) session: String,
 }
 
 /// Accepts on `listener` until the task is dropped, carrying each connection to `endpoint`.
@@ -78,7 +83,7 @@ async fn carry(
     let mut server = UnixStream::connect(&upstream.socket).await?;
     let header = Header::Connect {
         endpoint,
-        vm: upstream.vm.clone(),
+        session: upstream.session.clone(),
     };
     server.write_all(header.encode().as_bytes()).await?;
     tokio::io::copy_bidirectional(&mut client, &mut server).await?;

@@ -11,19 +11,30 @@
 //! - azlite's CA is in the system bundle (bind-mounted in a private mount namespace) and in
 //!   `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE` and `NODE_EXTRA_CA_CERTS`.
 //!
-//! Every connection is carried to the running server over its sandbox socket, which tells it
-//! which VM is calling (`azlite_server::sandbox`). The process that set the sandbox up stays
-//! in it as the forwarder, and passes the program's exit status and signals through.
+//! - the data directory is hidden, the program has a PID namespace of its own, no
+//!   capability and `no_new_privs` (under `sudo`, it is the invoking user), and no credential
+//!   of the host is in its environment.
+//!
+//! Every connection is carried to the running server over its sandbox socket, in the session
+//! this process opened for the VM (`azlite_server::sandbox`): its secret stays in this
+//! process, the forwarder, which stays outside the program's PID and mount namespaces. The
+//! sandbox's init (`init`, a fresh `exec` of azlite) makes the program's view and drops its
+//! privileges; the program's exit status and signals pass through both.
 //!
 //! Architecture Invariant: this crate is a client of a running server: it uses
 //! `azlite-server` only for `connection.json` and the socket's protocol.
 
 mod dns;
+mod environment;
 mod files;
 mod forward;
+mod init;
 mod namespace;
 mod network;
+mod privileges;
 mod process;
+
+pub use init::init;
 
 use std::ffi::OsString;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -110,6 +121,9 @@ pub enum SandboxError {
         /// What `exec` said.
         source: std::io::Error,
     },
+    /// The program's privileges could not be dropped.
+    #[error("cannot drop the program's privileges: {0}")]
+    Privileges(String),
     /// Some other file-system or system call failed.
     #[error("{what}: {source}")]
     Io {
@@ -134,7 +148,8 @@ const ARC_PORT: u16 = 40342;
 const EXTENSION_PORT: u16 = 50342;
 
 /// Runs `options.command` in a new sandbox and returns the exit code for `azlite run`: the
-/// program's own, or 128 + the signal that ended it.
+/// program's own, or 128 + the signal that ended it (125, 126, 127 when the sandbox's init
+/// could not make the sandbox, run or find the program).
 ///
 /// Call this before any other thread exists (before a tokio runtime is built): as an
 /// ordinary user it enters a user namespace, which the kernel refuses to threaded processes.
@@ -150,16 +165,23 @@ pub fn run(options: RunOptions) -> Result<i32, SandboxError> {
         }
         (None, None) => return Err(SandboxError::NoVmGiven),
     };
-    let hello = forward::hello(&socket, &vm)?;
+    // The session lasts while this connection is open: until this process ends.
+    let (hello, _session) = forward::hello(&socket, &vm)?;
+    let data_dir = std::fs::canonicalize(&options.data_dir).map_err(|source| SandboxError::Io {
+        what: format!("cannot resolve {}", options.data_dir.display()),
+        source,
+    })?;
     let ca_path = info
         .as_ref()
         .map(|i| i.ca_certificate.clone())
         .unwrap_or_else(|| options.data_dir.join("ca.pem"));
+    let ca_path = std::fs::canonicalize(&ca_path).unwrap_or(ca_path);
     let ca_pem = std::fs::read_to_string(&ca_path).map_err(|source| SandboxError::Io {
         what: format!("cannot read azlite's CA certificate {}", ca_path.display()),
         source,
     })?;
-    let arc_keys = protocol::arc_key_directory(&options.data_dir);
+    drop(info);
+    let arc_keys = protocol::arc_key_directory(&data_dir);
     if options.arc {
         // The key files are secrets of the server's user, as the agent's are root's.
         std::fs::DirBuilder::new()
@@ -172,68 +194,106 @@ pub fn run(options: RunOptions) -> Result<i32, SandboxError> {
             })?;
     }
 
-    // The files mounted over the machine's: written to a directory of ours, mounted, then
-    // removed (a mount keeps its file), so nothing is left behind.
-    let scratch = tempdir()?;
+    // The files mounted over the machine's: written to a directory of ours, which init
+    // removes once they are mounted (a mount keeps its file), so nothing is left behind.
+    let scratch = tempdir()?.keep();
+    let result = run_in_namespaces(&options, &hello, &data_dir, &ca_path, &ca_pem, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// The rest of [`run`], once the scratch directory exists (removed whatever happens here).
+fn run_in_namespaces(
+    options: &RunOptions,
+    hello: &protocol::HelloReply,
+    data_dir: &Path,
+    ca_path: &Path,
+    ca_pem: &str,
+    scratch: &Path,
+) -> Result<i32, SandboxError> {
     let write = |name: &str, text: &str| -> Result<PathBuf, SandboxError> {
-        let path = scratch.path().join(name);
+        let path = scratch.join(name);
         std::fs::write(&path, text).map_err(|source| SandboxError::Io {
             what: format!("cannot write {}", path.display()),
             source,
         })?;
         Ok(path)
     };
-    let hosts = write("hosts", &files::hosts(&hello.hosts))?;
-    let resolv = write("resolv.conf", &files::resolv_conf())?;
+    let mut mounted = vec![
+        (
+            write("hosts", &files::hosts(&hello.hosts))?,
+            "/etc/hosts".into(),
+        ),
+        (
+            write("resolv.conf", &files::resolv_conf())?,
+            "/etc/resolv.conf".into(),
+        ),
+    ];
     let system = files::read_system_bundle();
-    let bundle_text = files::bundle(system.as_ref().map_or("", |(_, t)| t), &ca_pem);
+    let bundle_text = files::bundle(system.as_ref().map_or("", |(_, t)| t), ca_pem);
     let bundle = write("ca-bundle.crt", &bundle_text)?;
-    let stage = scratch.path().join("stage");
+    let bundles: Vec<PathBuf> = files::SYSTEM_BUNDLES
+        .iter()
+        .map(PathBuf::from)
+        .filter(|path| path.is_file())
+        .collect();
+    mounted.extend(bundles.iter().map(|path| (bundle.clone(), path.clone())));
+    let stage = scratch.join("stage");
     std::fs::create_dir(&stage).map_err(|source| SandboxError::Io {
         what: format!("cannot create {}", stage.display()),
         source,
     })?;
-
-    namespace::enter()?;
-    namespace::bind_file(&hosts, Path::new("/etc/hosts"))?;
-    namespace::bind_file(&resolv, Path::new("/etc/resolv.conf"))?;
-    let mut bundle_in_sandbox = None;
-    for path in files::SYSTEM_BUNDLES.iter().map(Path::new) {
-        if path.is_file() {
-            namespace::bind_file(&bundle, path)?;
-            bundle_in_sandbox.get_or_insert_with(|| path.to_owned());
-        }
-    }
-    if options.arc {
-        let client_dir = Path::new(protocol::ARC_CLIENT_KEY_DIRECTORY);
-        namespace::bind_directory(&arc_keys, client_dir, &stage)?;
-    }
-    drop(scratch);
     // Without a system bundle to mount over, the clients get azlite's CA alone: in the
     // sandbox nothing else is reachable anyway.
-    let bundle_in_sandbox = bundle_in_sandbox.unwrap_or_else(|| ca_path.clone());
+    let bundle_in_sandbox = bundles
+        .first()
+        .cloned()
+        .unwrap_or_else(|| ca_path.to_owned());
+    let plan = init::Plan {
+        scratch: scratch.to_owned(),
+        files: mounted,
+        arc_keys: options.arc.then(|| protocol::arc_key_directory(data_dir)),
+        data_dir: data_dir.to_owned(),
+        ca: ca_path.to_owned(),
+        cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+        user: privileges::invoking_user(),
+    };
+    let environment = environment::build(
+        std::env::vars_os(),
+        &environment::Settings {
+            bundle: bundle_in_sandbox,
+            ca: ca_path.to_owned(),
+            arc: options.arc,
+            arc_port: ARC_PORT,
+        },
+    );
+    let upstream = Arc::new(forward::Upstream {
+        socket: protocol::socket_path(data_dir),
+        session: hello.session.clone(),
+    });
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    namespace::enter()?;
+    if !nix::unistd::Uid::effective().is_root() {
+        privileges::pass_to_init()?;
+    }
+    // The forwarder holds the session's secret: no process may read its memory. (The
+    // program cannot see it anyway: it is outside the program's PID namespace.)
+    nix::sys::prctl::set_dumpable(false).map_err(|errno| SandboxError::Io {
+        what: "cannot make the forwarder undumpable".to_owned(),
+        source: errno.into(),
+    })?;
+    // One thread: after a new PID namespace the kernel lets this process start no thread.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|source| SandboxError::Io {
             what: "cannot start the forwarder".to_owned(),
             source,
         })?;
-    let environment = Environment {
-        bundle: bundle_in_sandbox,
-        ca: ca_path,
-        arc: options.arc,
-    };
-    let upstream = Arc::new(forward::Upstream {
-        socket,
-        vm: hello.vm.clone(),
-    });
     let code = runtime.block_on(async {
         network::configure().await?;
-        listen(&upstream, &hello, options.arc).await?;
-        process::run(&options.command, &environment.variables()).await
+        listen(&upstream, hello, options.arc).await?;
+        process::run(&plan, &options.command, &environment).await
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     code
@@ -295,53 +355,4 @@ async fn listen(
     let zone = Arc::new(dns::Zone::new(&hello.hosts, &hello.suffixes));
     tokio::spawn(dns::serve(resolver, zone));
     Ok(())
-}
-
-/// The program's environment, beyond what it inherits.
-struct Environment {
-    /// The bundle with azlite's CA, where the program sees it.
-    bundle: PathBuf,
-    /// azlite's CA alone.
-    ca: PathBuf,
-    arc: bool,
-}
-
-/// Variables that would send clients somewhere the sandbox has not got: set by `azlite up`'s
-/// exports for use outside a sandbox, or proxies, which nothing can reach from inside.
-const REMOVED: &[&str] = &[
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT",
-    "IMDS_ENDPOINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-];
-
-impl Environment {
-    /// `(name, Some(value))` to set, `(name, None)` to remove.
-    fn variables(&self) -> Vec<(String, Option<OsString>)> {
-        let mut vars: Vec<(String, Option<OsString>)> =
-            REMOVED.iter().map(|n| ((*n).to_owned(), None)).collect();
-        for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] {
-            vars.push((name.to_owned(), Some(self.bundle.clone().into_os_string())));
-        }
-        vars.push((
-            "NODE_EXTRA_CA_CERTS".to_owned(),
-            Some(self.ca.clone().into_os_string()),
-        ));
-        if self.arc {
-            let base = format!("http://localhost:{ARC_PORT}");
-            let token = format!("{base}/metadata/identity/oauth2/token");
-            vars.push(("IDENTITY_ENDPOINT".to_owned(), Some(token.into())));
-            vars.push(("IMDS_ENDPOINT".to_owned(), Some(base.into())));
-        }
-        vars
-    }
 }

@@ -1,10 +1,13 @@
 //! Entering the sandbox's namespaces and changing its view of the file system.
 //!
-//! The calling process leaves the machine's network namespace for a new one that holds only
-//! a loopback interface, and gets a private mount namespace, where the bind mounts below are
-//! seen by it and its children only. As an ordinary user it first enters a new user
-//! namespace in which it keeps its own uid and gid and holds the capabilities these steps
-//! need; they end at `exec` of the command, which runs with the user's rights.
+//! The forwarder (`azlite run`) leaves the machine's network namespace for a new one that
+//! holds only a loopback interface, and makes a new PID namespace for its children: the
+//! sandbox's init is its process 1, the program its child, and neither sees a process of
+//! the machine. As an ordinary user the forwarder first enters a new user namespace in
+//! which it keeps its own uid and gid and holds the capabilities these steps need. The
+//! forwarder stays in the machine's mount namespace (it reaches the server's socket in the
+//! data directory); init makes the sandbox's own, where the bind mounts below are seen by it
+//! and the program only.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,14 +19,15 @@ use nix::unistd::{Gid, Uid};
 
 use crate::SandboxError;
 
-/// Enters new network and mount namespaces (and a user namespace when not root). Must run
+/// Enters new network and PID namespaces (and a user namespace when not root). Must run
 /// while the process has one thread: the kernel refuses a user namespace to a process with
-/// several.
+/// several. Afterwards the process may not start threads (its children are in another PID
+/// namespace than itself).
 pub(crate) fn enter() -> Result<(), SandboxError> {
     let uid = Uid::current();
     let gid = Gid::current();
     let as_root = Uid::effective().is_root();
-    let mut flags = CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS;
+    let mut flags = CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID;
     if !as_root {
         flags |= CloneFlags::CLONE_NEWUSER;
     }
@@ -45,7 +49,12 @@ pub(crate) fn enter() -> Result<(), SandboxError> {
         write("/proc/self/uid_map", format!("{uid} {uid} 1\n"))?;
         write("/proc/self/gid_map", format!("{gid} {gid} 1\n"))?;
     }
-    // Nothing mounted from here on may reach the machine's mount namespace.
+    Ok(())
+}
+
+/// Makes every mount of this (new) mount namespace private: nothing mounted from here on
+/// reaches the machine's mount namespace.
+pub(crate) fn make_private() -> Result<(), SandboxError> {
     mount(
         None::<&str>,
         "/",
@@ -53,8 +62,31 @@ pub(crate) fn enter() -> Result<(), SandboxError> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|errno| mount_error("make / private", errno))?;
-    Ok(())
+    .map_err(|errno| mount_error("make / private", errno))
+}
+
+/// Mounts a `/proc` of the caller's PID namespace over the machine's, and `/proc/sys`
+/// read-only over it.
+pub(crate) fn mount_proc() -> Result<(), SandboxError> {
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount(Some("proc"), "/proc", Some("proc"), flags, None::<&str>)
+        .map_err(|errno| mount_error("mount /proc", errno))?;
+    mount(
+        Some("/proc/sys"),
+        "/proc/sys",
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|errno| mount_error("bind /proc/sys", errno))?;
+    mount(
+        None::<&str>,
+        "/proc/sys",
+        None::<&str>,
+        flags | MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+        None::<&str>,
+    )
+    .map_err(|errno| mount_error("make /proc/sys read-only", errno))
 }
 
 /// What to do when `unshare` fails.

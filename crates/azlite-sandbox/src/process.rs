@@ -1,5 +1,5 @@
-//! The sandboxed program: started with the sandbox's environment, its signals passed on,
-//! its exit status passed back.
+//! The sandbox's init started (which starts the program), signals passed on to it, its exit
+//! status passed back.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -10,35 +10,35 @@ use nix::unistd::Pid;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::SandboxError;
+use crate::init::Plan;
 
-/// Runs `command` with `variables` changed (`None` removes one) and waits for it, passing on
-/// SIGTERM, SIGHUP and SIGQUIT, and SIGINT when it did not come from a terminal. Returns the
-/// exit code for `azlite run`: the program's, or 128 + the signal that ended it (as shells
-/// report it).
+/// Starts the sandbox's init (this program again, as `azlite sandbox-init`: process 1 of the
+/// new PID namespace) with `plan`, `command` and the environment `variables` (and no other),
+/// and waits for it, passing on SIGTERM, SIGHUP and SIGQUIT, and SIGINT when it did not come
+/// from a terminal. Returns the exit code for `azlite run`: init's, which is the program's
+/// (or 128 + the signal that ended it, as shells report it).
 pub(crate) async fn run(
+    plan: &Plan,
     command: &[OsString],
-    variables: &[(String, Option<OsString>)],
+    variables: &[(OsString, OsString)],
 ) -> Result<i32, SandboxError> {
-    let Some((program, args)) = command.split_first() else {
-        return Err(SandboxError::Spawn {
-            program: String::new(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "no command given"),
-        });
-    };
-    let mut child_command = tokio::process::Command::new(program);
-    child_command.args(args);
-    for (name, value) in variables {
-        match value {
-            Some(value) => child_command.env(name, value),
-            None => child_command.env_remove(name),
-        };
-    }
-    let mut child = child_command
-        .spawn()
-        .map_err(|source| SandboxError::Spawn {
-            program: program.to_string_lossy().into_owned(),
-            source,
-        })?;
+    let plan = serde_json::to_string(plan).map_err(|e| SandboxError::Io {
+        what: "cannot write the sandbox's plan".to_owned(),
+        source: std::io::Error::other(e),
+    })?;
+    // `/proc/self/exe`: this very program, even if its file was replaced since.
+    let mut init = tokio::process::Command::new("/proc/self/exe");
+    init.arg0("azlite")
+        .arg("sandbox-init")
+        .arg(plan)
+        .arg("--")
+        .args(command)
+        .env_clear()
+        .envs(variables.iter().map(|(n, v)| (n, v)));
+    let mut child = init.spawn().map_err(|source| SandboxError::Io {
+        what: "cannot start the sandbox's init".to_owned(),
+        source,
+    })?;
     let pid = child
         .id()
         .and_then(|id| i32::try_from(id).ok())

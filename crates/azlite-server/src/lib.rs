@@ -10,6 +10,7 @@
 mod admin;
 pub mod config;
 mod connection;
+pub mod data_dir;
 mod demo;
 pub mod hosts;
 pub mod sandbox;
@@ -35,6 +36,7 @@ use tokio_rustls::TlsAcceptor;
 pub use admin::PeerAddr;
 pub use config::{Config, ConfigError, default_data_dir};
 pub use connection::{ConnectionInfo, LocalEndpoints};
+pub use data_dir::DataDirError;
 pub use demo::{Demo, DemoError};
 pub use tls::{LocalCa, TlsError};
 pub use vault_key::VaultKeyError;
@@ -43,15 +45,9 @@ pub use vm_endpoints::{VmEndpoints, VmEndpointsError, open_vm_endpoints};
 /// Why azlite could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The data directory could not be created.
-    #[error("cannot create the data directory {path}")]
-    DataDir {
-        /// The directory.
-        path: std::path::PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The data directory could not be made private (0700, its private files 0600).
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     /// The store could not be opened.
     #[error("cannot open the store")]
     Store(#[from] StoreError),
@@ -112,11 +108,12 @@ impl Cloud {
     /// service.
     pub async fn open(config: Config) -> Result<Self, StartError> {
         let dir = config.data_dir.clone();
-        create_private_dir(&dir).map_err(|source| StartError::DataDir {
-            path: dir.clone(),
-            source,
-        })?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("azlite.db")).await?);
+        data_dir::prepare(&dir)?;
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.join(data_dir::DATABASE_FILE)).await?);
+        // SQLite made the WAL and shared-memory files with the database's mode; the store key
+        // was made 0600. Checked, not assumed.
+        data_dir::prepare_after_open(&dir)?;
         let offset = store
             .get_setting(admin::CLOCK_OFFSET_SETTING)
             .await?
@@ -362,14 +359,6 @@ pub async fn serve_plain_http(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
 }
 
 /// The owner's secret: new on the first start; afterwards the one in `connection.json`. If

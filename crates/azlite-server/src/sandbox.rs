@@ -3,27 +3,37 @@
 //! A sandbox is a network namespace with nothing but loopback. Inside it, `azlite run`
 //! listens where a VM's programs look (169.254.169.254:80, 127.0.0.1:50342, port 443 of
 //! Azure's host names) and carries every connection it accepts to this server over a Unix
-//! socket in the data directory. The first line of each connection says which VM is
-//! calling and which endpoint was dialled, as an Azure host knows which VM a packet to
-//! 169.254.169.254 came from; what follows is the client's bytes, untouched (TLS included).
-//! So one server serves any number of sandboxes and VMs without a listener per VM.
-//!
-//! The socket is the server's (mode 0600 in a 0700 data directory): whoever can open it may
-//! speak for any VM, as the host of a VM may.
+//! socket in the data directory. The first line of each connection names the sandbox's
+//! session, which is bound to one VM, and the endpoint dialled, as an Azure host knows which
+//! VM a packet to 169.254.169.254 came from; what follows is the client's bytes, untouched
+//! (TLS included). So one server serves any number of sandboxes and VMs without a listener
+//! per VM.
 //!
 //! ```text
-//! AZLITE-SANDBOX/1 hello <vm>\n              → "ok <HelloReply as JSON>\n" or "error <message>\n"
-//! AZLITE-SANDBOX/1 connect <endpoint> <vm ARM id>\n<the client's bytes>
+//! AZLITE-SANDBOX/2 hello <vm>\n         → "ok <HelloReply as JSON>\n" or "error <message>\n";
+//!                                         the session lasts while this connection is open
+//! AZLITE-SANDBOX/2 connect <endpoint> <session>\n<the client's bytes>
+//!                                       (an unknown session: "error <message>\n", closed)
 //! ```
 //!
 //! `<vm>` in `hello` is a name, `group/name` or an ARM id; `<endpoint>` is `imds`,
-//! `extension`, `arc` or `https`.
+//! `extension`, `arc` or `https`; `<session>` is the secret `hello` answered.
+//!
+//! The socket is the server's (mode 0600 in a 0700 data directory), and `azlite run` hides
+//! the data directory from the program it runs. Whoever opens the socket may open a session
+//! for any VM, as the host of a VM may; a program in a sandbox cannot, and it cannot learn
+//! its sandbox's secret, which only the forwarder holds: so it speaks for its own VM only.
+//! The on-VM endpoints of a VM exist while a session for it is open ([`MAX_SESSIONS`] at
+//! most).
+
+mod protocol;
+mod sessions;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use axum::Router;
@@ -36,12 +46,14 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_rustls::TlsAcceptor;
 
+pub use protocol::{Endpoint, Header, HelloReply, MAGIC};
+pub use sessions::MAX_SESSIONS;
+use sessions::{SessionGuard, Sessions};
+
 use crate::config::HostNames;
 use crate::serve;
 use crate::vm_endpoints::{VmEndpointsError, find_vm};
 
-/// The first word of every header line.
-pub const MAGIC: &str = "AZLITE-SANDBOX/1";
 /// Where clients see the Arc key directory inside a sandbox (reference §2.4).
 pub const ARC_CLIENT_KEY_DIRECTORY: &str = "/var/opt/azcmagent/tokens";
 /// The longest header line accepted.
@@ -60,94 +72,6 @@ pub fn arc_key_directory(data_dir: &Path) -> PathBuf {
     data_dir.join("sandbox-arc-tokens")
 }
 
-/// The endpoint a sandboxed program dialled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// IMDS: 169.254.169.254:80.
-    Imds,
-    /// The VM extension / Cloud Shell endpoint: 127.0.0.1:50342.
-    Extension,
-    /// Azure Arc's HIMDS: 127.0.0.1:40342.
-    Arc,
-    /// Port 443 of one of Azure's host names: TLS to the main listener's services.
-    Https,
-}
-
-impl Endpoint {
-    /// The word on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Imds => "imds",
-            Self::Extension => "extension",
-            Self::Arc => "arc",
-            Self::Https => "https",
-        }
-    }
-
-    fn parse(word: &str) -> Option<Self> {
-        [Self::Imds, Self::Extension, Self::Arc, Self::Https]
-            .into_iter()
-            .find(|e| e.as_str() == word)
-    }
-}
-
-/// A header line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Header {
-    /// Resolve a VM (by name, `group/name` or id); the server answers one line.
-    Hello {
-        /// The VM as the user named it.
-        vm: String,
-    },
-    /// Carry a connection to `endpoint` of the VM `vm` (an ARM id).
-    Connect {
-        /// What the program dialled.
-        endpoint: Endpoint,
-        /// The calling VM's ARM id, as `hello` answered it.
-        vm: String,
-    },
-}
-
-impl Header {
-    /// The line, newline included.
-    pub fn encode(&self) -> String {
-        match self {
-            Self::Hello { vm } => format!("{MAGIC} hello {vm}\n"),
-            Self::Connect { endpoint, vm } => {
-                format!("{MAGIC} connect {} {vm}\n", endpoint.as_str())
-            }
-        }
-    }
-
-    /// Parses a line (without its newline).
-    pub fn parse(line: &str) -> Option<Self> {
-        let mut words = line.split(' ');
-        if words.next()? != MAGIC {
-            return None;
-        }
-        let header = match (words.next()?, words.next()?, words.next()) {
-            ("hello", vm, None) if !vm.is_empty() => Self::Hello { vm: vm.to_owned() },
-            ("connect", endpoint, Some(vm)) if !vm.is_empty() => Self::Connect {
-                endpoint: Endpoint::parse(endpoint)?,
-                vm: vm.to_owned(),
-            },
-            _ => return None,
-        };
-        words.next().is_none().then_some(header)
-    }
-}
-
-/// The answer to `hello`: the VM, and the names the sandbox must resolve to the server.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct HelloReply {
-    /// The VM's ARM id.
-    pub vm: String,
-    /// Host names served on port 443 (Entra's, ARM's, Graph's).
-    pub hosts: Vec<String>,
-    /// Suffixes under which every one-label name is served (`<vault>.vault.azure.net`).
-    pub suffixes: Vec<String>,
-}
-
 /// What the server needs to serve sandboxes.
 #[derive(Clone)]
 pub struct SandboxHub {
@@ -162,8 +86,17 @@ struct Hub {
     app: Router,
     names: HostNames,
     arc_key_directory: PathBuf,
-    /// The endpoints of each VM a sandbox called, by folded id: one token cache per VM.
-    vms: Mutex<HashMap<String, Arc<azlite_imds::Imds>>>,
+    /// The running sandboxes, by secret.
+    sessions: Sessions<Session>,
+    /// The endpoints of each VM a session is open for, by folded id: one token cache per VM,
+    /// shared by its sessions, gone with the last of them.
+    vms: Mutex<HashMap<String, Weak<azlite_imds::Imds>>>,
+}
+
+/// What a session serves: its VM's endpoints.
+#[derive(Clone)]
+struct Session {
+    imds: Arc<azlite_imds::Imds>,
 }
 
 impl std::fmt::Debug for SandboxHub {
@@ -193,37 +126,49 @@ impl SandboxHub {
                 app,
                 names,
                 arc_key_directory,
+                sessions: Sessions::new(MAX_SESSIONS),
                 vms: Mutex::new(HashMap::new()),
             }),
         }
     }
 
-    /// The on-VM endpoints of `vm`, made on first use.
+    /// The on-VM endpoints of `vm`: those its open sessions share, or new ones.
     fn imds(&self, vm: ResourceId) -> Arc<azlite_imds::Imds> {
         let hub = &self.inner;
         let key = vm.as_str().to_ascii_lowercase();
         let mut vms = hub.vms.lock().unwrap_or_else(PoisonError::into_inner);
-        vms.entry(key)
-            .or_insert_with(|| {
-                let mut config = azlite_imds::ImdsConfig::new(vm);
-                config.arc_key_directory = Some(hub.arc_key_directory.clone());
-                config.arc_client_key_directory = Some(ARC_CLIENT_KEY_DIRECTORY.into());
-                let source = Arc::new(azlite_imds::StoreVmIdentities::new(hub.store.clone()));
-                Arc::new(azlite_imds::Imds::new(
-                    config,
-                    source,
-                    hub.tokens.clone(),
-                    hub.clock.clone(),
-                ))
-            })
-            .clone()
+        if let Some(imds) = vms.get(&key).and_then(Weak::upgrade) {
+            return imds;
+        }
+        // The VMs whose last session ended go; the map holds no more VMs than sessions.
+        vms.retain(|_, imds| imds.strong_count() > 0);
+        let mut config = azlite_imds::ImdsConfig::new(vm);
+        config.arc_key_directory = Some(hub.arc_key_directory.clone());
+        config.arc_client_key_directory = Some(ARC_CLIENT_KEY_DIRECTORY.into());
+        let source = Arc::new(azlite_imds::StoreVmIdentities::new(hub.store.clone()));
+        let imds = Arc::new(azlite_imds::Imds::new(
+            config,
+            source,
+            hub.tokens.clone(),
+            hub.clock.clone(),
+        ));
+        vms.insert(key, Arc::downgrade(&imds));
+        imds
     }
 
-    /// Answers `hello`.
-    async fn hello(&self, vm: &str) -> Result<HelloReply, VmEndpointsError> {
+    /// Opens a session for the VM named `vm`: the answer to `hello`, and the guard that
+    /// ends the session.
+    async fn open_session(&self, vm: &str) -> Result<(HelloReply, SessionGuard<Session>), String> {
+        let vm = self.find_vm(vm).await.map_err(|e| e.to_string())?;
+        let imds = self.imds(vm.clone());
+        let (session, guard) = self
+            .inner
+            .sessions
+            .open(Session { imds })
+            .map_err(|e| e.to_string())?;
         let names = &self.inner.names;
-        Ok(HelloReply {
-            vm: self.find_vm(vm).await?.to_string(),
+        let reply = HelloReply {
+            vm: vm.to_string(),
             hosts: [&names.login, &names.management, &names.graph]
                 .into_iter()
                 .flatten()
@@ -234,7 +179,9 @@ impl SandboxHub {
                 names.blob_suffix.clone(),
                 names.datalake_suffix.clone(),
             ],
-        })
+            session,
+        };
+        Ok((reply, guard))
     }
 
     /// The VM named `vm` (a name, `group/name` or an ARM id).
@@ -313,14 +260,29 @@ async fn serve_connection(
         .ok_or("not a sandbox header")?;
     match header {
         Header::Hello { vm } => {
-            let answer = match hub.hello(&vm).await {
-                Ok(reply) => format!("ok {}\n", serde_json::to_string(&reply)?),
-                Err(e) => format!("error {}\n", e.to_string().replace('\n', " ")),
+            let (answer, guard) = match hub.open_session(&vm).await {
+                Ok((reply, guard)) => (
+                    format!("ok {}\n", serde_json::to_string(&reply)?),
+                    Some(guard),
+                ),
+                Err(e) => (format!("error {}\n", e.replace('\n', " ")), None),
             };
             reader.get_mut().write_all(answer.as_bytes()).await?;
+            if let Some(guard) = guard {
+                // The session lasts while `azlite run` holds this connection: it ends when
+                // the connection does, however `azlite run` ended.
+                let mut sink = [0u8; 64];
+                while matches!(reader.read(&mut sink).await, Ok(n) if n > 0) {}
+                drop(guard);
+            }
             Ok(())
         }
-        Header::Connect { endpoint, vm } => {
+        Header::Connect { endpoint, session } => {
+            let Some(session) = hub.inner.sessions.get(&session) else {
+                let answer = "error no such sandbox session: it ended, or it never was\n";
+                reader.get_mut().write_all(answer.as_bytes()).await?;
+                return Ok(());
+            };
             // Sandboxed programs are on this machine: they are loopback callers.
             let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
             if endpoint == Endpoint::Https {
@@ -329,11 +291,10 @@ async fn serve_connection(
                 serve::serve_tls_stream(reader, peer, acceptor, inner.app.clone(), watcher).await;
                 return Ok(());
             }
-            let vm: ResourceId = vm.parse().map_err(|_| "not a VM id")?;
-            let imds = hub.imds(vm);
+            // A VM deleted since the session opened: its endpoints answer IMDS's "not found".
             let router = match endpoint {
-                Endpoint::Arc => imds.arc_router().ok_or("no Arc endpoint")?,
-                _ => imds.router(),
+                Endpoint::Arc => session.imds.arc_router().ok_or("no Arc endpoint")?,
+                _ => session.imds.router(),
             };
             let service = hyper::service::service_fn(move |request| {
                 tower::ServiceExt::oneshot(router.clone(), request)
@@ -343,50 +304,6 @@ async fn serve_connection(
                 .serve_connection(TokioIo::new(reader), service);
             watcher.watch(connection).await?;
             Ok(())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers_round_trip() {
-        let vm = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/v";
-        for header in [
-            Header::Hello {
-                vm: "demo-vm".into(),
-            },
-            Header::Hello { vm: vm.into() },
-            Header::Connect {
-                endpoint: Endpoint::Imds,
-                vm: vm.into(),
-            },
-            Header::Connect {
-                endpoint: Endpoint::Https,
-                vm: vm.into(),
-            },
-        ] {
-            let line = header.encode();
-            assert_eq!(Header::parse(line.trim_end()), Some(header), "{line}");
-        }
-    }
-
-    #[test]
-    fn malformed_headers_are_refused() {
-        for line in [
-            "",
-            "GET / HTTP/1.1",
-            "AZLITE-SANDBOX/2 hello vm",
-            "AZLITE-SANDBOX/1 hello",
-            "AZLITE-SANDBOX/1 hello a b",
-            "AZLITE-SANDBOX/1 connect ftp /subscriptions/x",
-            "AZLITE-SANDBOX/1 connect imds",
-            "AZLITE-SANDBOX/1 connect imds  ",
-            "AZLITE-SANDBOX/1 connect imds vm extra",
-        ] {
-            assert_eq!(Header::parse(line), None, "{line:?}");
         }
     }
 }

@@ -92,7 +92,15 @@ impl LocalCa {
         let dir = Self::directory(data_dir);
         let cert_path = dir.join("ca.pem");
         let key_path = dir.join("ca-key.pem");
+        // The CA's directory is 0700 and its key 0600 whatever the umask, or an older azlite,
+        // left (`azlite ca` may run before the data directory was ever prepared).
+        crate::data_dir::private_dir(&dir).map_err(|e| TlsError::Io {
+            path: dir.clone(),
+            source: std::io::Error::other(e),
+        })?;
         if cert_path.exists() && key_path.exists() {
+            fs::set_permissions(&key_path, fs::Permissions::from_mode(0o600))
+                .map_err(io(&key_path))?;
             let key = KeyPair::from_pem(&fs::read_to_string(&key_path).map_err(io(&key_path))?)?;
             let cert = fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
             let issuer = Issuer::from_ca_cert_pem(&cert, key)?;
@@ -101,7 +109,6 @@ impl LocalCa {
                 issuer,
             });
         }
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();

@@ -18,6 +18,7 @@
 pub mod conformance;
 mod error;
 mod models;
+pub mod seal;
 mod secrets;
 mod sqlite;
 mod vault_secrets;
@@ -28,6 +29,7 @@ pub use models::{
     RoleAssignmentRecord, ServicePrincipal, ServicePrincipalKind, StoredSigningKey, Subscription,
     Tenant, User, WriteBatch,
 };
+pub use seal::{STORE_KEY_FILE, StoreKey};
 pub use sqlite::SqliteStore;
 pub use vault_secrets::{DeletedSecret, SecretDeletion, SecretStore, SecretVersion};
 

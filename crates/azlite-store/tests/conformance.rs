@@ -323,3 +323,143 @@ async fn cached_lookups_see_every_write_at_once() {
         assert_eq!(by_name(found.await.unwrap()), Vec::<i64>::new());
     }
 }
+
+#[tokio::test]
+async fn a_role_assignment_row_that_does_not_decode_is_skipped_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("azlite.db");
+    let subscription = SubscriptionId::new_random();
+    let record = |scope: String| azlite_store::RoleAssignmentRecord {
+        id: uuid::Uuid::new_v4(),
+        scope: scope.parse().unwrap(),
+        principal_id: azlite_types::ObjectId::new_random(),
+        principal_type: "ServicePrincipal".to_owned(),
+        role_definition_id: uuid::Uuid::new_v4(),
+        description: None,
+        created_at: 1,
+        updated_at: 1,
+        created_by: None,
+    };
+    let good = record(format!("/subscriptions/{subscription}"));
+    let bad = record(format!("/subscriptions/{subscription}/resourceGroups/rg"));
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store
+            .apply(WriteBatch {
+                role_assignments: vec![good.clone(), bad.clone()],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+    }
+    {
+        // As an older azlite, or a hand edit, could have left it: a scope that is not an id.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let changed = conn
+            .execute(
+                "UPDATE role_assignments SET scope = 'not/an/id' WHERE id = ?1",
+                [bad.id.to_string()],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let all = store.list_role_assignments().await.unwrap();
+    assert_eq!(all, vec![good.clone()]);
+    let of_bad = store
+        .list_role_assignments_for_principal(bad.principal_id)
+        .await
+        .unwrap();
+    assert!(of_bad.is_empty());
+}
+
+/// Every file of `dir` (not recursing), as bytes.
+fn files_of(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn private_signing_keys_are_sealed_and_old_stores_are_migrated_on_open() {
+    use azlite_store::{SigningKeyStore, StoredSigningKey};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("azlite.db");
+    // Not a real key: a recognisable text long enough to find anywhere in the files.
+    let secret_body: String = (0..40).map(|i| format!("PRIVATEKEYBYTES{i:04}")).collect();
+    let pem = format!("-----BEGIN PRIVATE KEY-----\n{secret_body}\n-----END PRIVATE KEY-----\n");
+    let key = |kid: &str| StoredSigningKey {
+        kid: kid.to_owned(),
+        certificate_pem: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n".to_owned(),
+        private_key_pem: pem.clone(),
+        created_at: 1,
+        retired_at: None,
+    };
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_signing_key(&key("new")).await.unwrap();
+        assert_eq!(store.list_signing_keys().await.unwrap(), vec![key("new")]);
+        // Written sealed: not in the database nor its WAL, while the store is open.
+        for (name, bytes) in files_of(dir.path()) {
+            assert!(
+                !contains(&bytes, secret_body.as_bytes()),
+                "{name} holds the key"
+            );
+        }
+    }
+    {
+        // A store from before sealing: the key in plain text.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO signing_keys (kid, certificate_pem, private_key_pem, created_at) \
+             VALUES ('old', 'c', ?1, 0)",
+            [&pem],
+        )
+        .unwrap();
+    }
+    assert!(
+        files_of(dir.path())
+            .iter()
+            .any(|(_, bytes)| contains(bytes, secret_body.as_bytes())),
+        "the old format holds the key in plain text"
+    );
+    let store = SqliteStore::open(&path).await.unwrap();
+    let listed = store.list_signing_keys().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|k| k.private_key_pem == pem));
+    for (name, bytes) in files_of(dir.path()) {
+        assert!(
+            !contains(&bytes, secret_body.as_bytes()),
+            "{name} still holds the key after the migration"
+        );
+    }
+    drop(store);
+    let raw: String = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT private_key_pem FROM signing_keys WHERE kid = 'old'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(raw.starts_with("sealed:1:"), "{raw}");
+
+    // Without store.key, a store with sealed keys is refused rather than given a new key.
+    std::fs::remove_file(dir.path().join(azlite_store::STORE_KEY_FILE)).unwrap();
+    match SqliteStore::open(&path).await {
+        Err(StoreError::Corrupt(message)) => assert!(message.contains("store.key"), "{message}"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}

@@ -90,6 +90,45 @@ pub enum StsError {
         /// exp, formatted.
         exp: String,
     },
+    /// The certificate that signed the assertion is outside its key credential's dates
+    /// (AADSTS700027, as Entra words it).
+    #[error(
+        "Client assertion contains an invalid signature. [Reason - The key used is {reason}., Thumbprint of key used by client: '{thumbprint}', Found key 'Start={start}, End={end}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]"
+    )]
+    AssertionCertificateOutOfTime {
+        /// The certificate's `x5t`.
+        thumbprint: String,
+        /// The client id.
+        client_id: String,
+        /// `expired`, or `not yet valid`.
+        reason: &'static str,
+        /// The credential's start, formatted.
+        start: String,
+        /// The credential's end, formatted.
+        end: String,
+    },
+    /// The assertion was presented before (AADSTS50013, Entra's code for an invalid
+    /// assertion).
+    #[error(
+        "Assertion is invalid. [Reason - The client assertion with jti '{0}' has already been used; assertions are single-use.]"
+    )]
+    AssertionReplayed(String),
+    /// The assertion is valid for longer than the STS accepts (AADSTS50013).
+    #[error(
+        "Assertion is invalid. [Reason - The client assertion is valid for {lifetime} seconds; at most {limit} are accepted.]"
+    )]
+    AssertionLifetimeTooLong {
+        /// Its lifetime in seconds.
+        lifetime: i64,
+        /// The limit.
+        limit: i64,
+    },
+    /// Too many unexpired assertions are remembered to accept another one now
+    /// (AADSTS50013); see `replay`.
+    #[error(
+        "Assertion is invalid. [Reason - Too many client assertions are in use; retry when some have expired.]"
+    )]
+    TooManyAssertions,
     /// The assertion's issuer or subject is not the client (AADSTS700021).
     #[error(
         "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials ."
@@ -151,7 +190,12 @@ impl StsError {
             Self::InvalidClientSecret(_) => 7000215,
             Self::ExpiredClientSecret(_) => 7000222,
             Self::UnsupportedAssertionType(_) | Self::MalformedAssertion(_) => 50027,
-            Self::UnknownAssertionCertificate { .. } | Self::InvalidAssertionSignature => 700027,
+            Self::UnknownAssertionCertificate { .. }
+            | Self::InvalidAssertionSignature
+            | Self::AssertionCertificateOutOfTime { .. } => 700027,
+            Self::AssertionReplayed(_)
+            | Self::AssertionLifetimeTooLong { .. }
+            | Self::TooManyAssertions => 50013,
             Self::AssertionOutOfTime { .. } => 700024,
             Self::AssertionClientMismatch => 700021,
             Self::AssertionAudience(_) => 50013,
@@ -181,6 +225,10 @@ impl StsError {
             | Self::MalformedAssertion(_)
             | Self::UnknownAssertionCertificate { .. }
             | Self::InvalidAssertionSignature
+            | Self::AssertionCertificateOutOfTime { .. }
+            | Self::AssertionReplayed(_)
+            | Self::AssertionLifetimeTooLong { .. }
+            | Self::TooManyAssertions
             | Self::AssertionOutOfTime { .. }
             | Self::AssertionClientMismatch
             | Self::AssertionAudience(_) => "invalid_client",

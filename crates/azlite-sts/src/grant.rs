@@ -9,7 +9,9 @@ use azlite_types::{ClientId, TenantId, UnixTime};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use crate::assertion_rules::{check_certificate_dates, check_lifetime, hex};
 use crate::issue::{ClientAuthentication, Issuance, IssuedToken};
+use crate::replay::Seen;
 use crate::resources::{self, Resource};
 use crate::{Sts, StsError};
 
@@ -213,10 +215,8 @@ impl Sts {
         let now = self.clock.now();
         let unverified = UnverifiedAssertion::parse(assertion)
             .map_err(|e| StsError::MalformedAssertion(e.to_string()))?;
-        let certificates: Vec<ClientCertificate> = self
-            .store
-            .list_key_credentials(client_id)
-            .await?
+        let credentials = self.store.list_key_credentials(client_id).await?;
+        let certificates: Vec<ClientCertificate> = credentials
             .iter()
             .filter_map(|k| ClientCertificate::from_der(&k.certificate_der).ok())
             .collect();
@@ -248,7 +248,29 @@ impl Sts {
         if !assertion_audience_matches(&verified.aud, tenant, tenant_segment) {
             return Err(StsError::AssertionAudience(verified.aud));
         }
-        Ok(())
+        check_certificate_dates(&credentials, &verified, client_id, now)?;
+        check_lifetime(&verified, now)?;
+        // Single use: remembered until it would be refused as expired anyway.
+        let key = match &verified.jti {
+            Some(jti) => format!("{client_id}\0jti\0{jti}"),
+            None => format!(
+                "{client_id}\0sha256\0{}",
+                hex(
+                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, assertion.as_bytes())
+                        .as_ref()
+                )
+            ),
+        };
+        match self
+            .seen_assertions
+            .record(key, verified.exp.saturating_add(ASSERTION_LEEWAY), now)
+        {
+            Seen::Fresh => Ok(()),
+            Seen::Replayed => Err(StsError::AssertionReplayed(
+                verified.jti.unwrap_or_else(|| "(none)".to_owned()),
+            )),
+            Seen::Full => Err(StsError::TooManyAssertions),
+        }
     }
 }
 

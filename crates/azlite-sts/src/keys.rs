@@ -202,9 +202,14 @@ fn build(
             expired.push(row.kid.clone());
             continue;
         }
-        let key =
-            SigningKey::from_pem(&row.certificate_pem, &row.private_key_pem).map_err(internal)?;
-        keys.push(key.jwk());
+        // A retired key that no longer parses only verified old tokens: it is left out of
+        // the JWKS with a warning rather than keeping the token service from starting.
+        match SigningKey::from_pem(&row.certificate_pem, &row.private_key_pem) {
+            Ok(key) => keys.push(key.jwk()),
+            Err(error) => {
+                tracing::warn!(kid = %row.kid, %error, "skipping a retired signing key that does not parse");
+            }
+        }
     }
     let jwks = JwkSet { keys };
     let key_ring = KeyRing::from_jwks(&jwks).map_err(|e| StsError::Internal(Box::new(e)))?;
@@ -216,4 +221,27 @@ fn build(
         },
         expired,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retired_key_that_does_not_parse_is_left_out_not_fatal() {
+        let now = 1_800_000_000;
+        let mut old = new_key(now - 100).unwrap();
+        old.retired_at = Some(now - 10);
+        old.private_key_pem =
+            "-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n".into();
+        let active = new_key(now).unwrap();
+        let (published, expired) = build(&[old, active.clone()], now, 3600).unwrap();
+        assert!(expired.is_empty());
+        assert_eq!(
+            published.jwks.keys.len(),
+            1,
+            "only the active key is published"
+        );
+        assert_eq!(published.active.kid(), active.kid);
+    }
 }

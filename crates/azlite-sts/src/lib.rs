@@ -10,6 +10,7 @@
 //! never depends on another service. Handlers in [`http`] parse the request, call a domain
 //! function on [`Sts`], and map the result to Entra's wire format.
 
+mod assertion_rules;
 mod directory;
 mod error;
 mod grant;
@@ -17,6 +18,7 @@ pub mod http;
 mod issue;
 mod keys;
 mod managed_identity;
+mod replay;
 mod resources;
 mod secrets;
 
@@ -78,6 +80,8 @@ pub struct Sts {
     keys: KeyManager,
     clock: Arc<dyn Clock>,
     config: StsConfig,
+    /// Client assertions accepted and not yet expired, to refuse their replay.
+    seen_assertions: replay::SeenAssertions,
 }
 
 impl std::fmt::Debug for Sts {
@@ -106,6 +110,7 @@ impl Sts {
             keys,
             clock,
             config,
+            seen_assertions: replay::SeenAssertions::default(),
         })
     }
 

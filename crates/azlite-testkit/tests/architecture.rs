@@ -43,6 +43,9 @@ fn dependencies_point_one_way() {
         ("azlite-token", &["azlite-types"]),
         ("azlite-authz", &["azlite-types"]),
         ("azlite-store", &["azlite-types"]),
+        ("azlite-content", &[]),
+        // Storage request signing (Shared Key, SAS): shared by Blob, ARM and Data Lake Gen2.
+        ("azlite-storage-auth", &[]),
         // Services: pure crates and the store's traits; never another service.
         (
             "azlite-sts",
@@ -152,6 +155,7 @@ fn only_the_server_names_a_storage_backend() {
         "azlite-authz",
         "azlite-token",
         "azlite-types",
+        "azlite-storage-auth",
     ] {
         let mut files = Vec::new();
         rust_files(&crates_dir().join(service).join("src"), &mut files);

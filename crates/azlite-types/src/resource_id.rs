@@ -168,6 +168,73 @@ impl ResourceId {
         out
     }
 
+    /// Whether role assignments can be made (and RBAC evaluated) at this id: the root, a
+    /// subscription, a resource group, or a resource, whether tracked, child, extension,
+    /// subscription- or tenant-level (`{…}/providers/{Namespace}/{type}/{name}[/{type}/{name}]…`,
+    /// repeated). Never a subscription child other than `resourceGroups` and `providers`
+    /// (`/subscriptions/{s}/resourceGroups` alone, `/subscriptions/{s}/foo/bar`), a bare
+    /// `providers/{Namespace}`, a type without its name, a namespace that is not ARM's
+    /// (ASCII letters, digits and `.`), or a segment with a control character.
+    ///
+    /// Segments are read by position: `providers` starts a section only where a type is due.
+    pub fn is_rbac_scope(&self) -> bool {
+        if self.text == "/" {
+            return true;
+        }
+        let segs: Vec<&str> = self.segments().collect();
+        if segs.iter().any(|s| s.chars().any(char::is_control)) {
+            return false;
+        }
+        let rest = match segs.as_slice() {
+            [root, sub, rest @ ..] if root.eq_ignore_ascii_case("subscriptions") => {
+                if sub.parse::<SubscriptionId>().is_err() {
+                    return false;
+                }
+                match rest {
+                    [] => return true,
+                    [g, _group, rest @ ..] if g.eq_ignore_ascii_case("resourceGroups") => rest,
+                    [p, ..] if p.eq_ignore_ascii_case("providers") => rest,
+                    _ => return false,
+                }
+            }
+            [p, ..] if p.eq_ignore_ascii_case("providers") => &segs[..],
+            _ => return false,
+        };
+        Self::are_provider_sections(rest)
+    }
+
+    /// `segs` is empty or one or more `providers/{Namespace}/{type}/{name}[/{type}/{name}]…`.
+    fn are_provider_sections(mut segs: &[&str]) -> bool {
+        while let [p, namespace, rest @ ..] = segs {
+            let valid_namespace = namespace
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.');
+            if !p.eq_ignore_ascii_case("providers") || !valid_namespace {
+                return false;
+            }
+            // Whole `{type}/{name}` pairs, at least one, up to the next `providers` in a
+            // type position.
+            let mut pairs = 0;
+            segs = rest;
+            while let [t, _name, after @ ..] = segs {
+                if t.eq_ignore_ascii_case("providers") {
+                    break;
+                }
+                pairs += 1;
+                segs = after;
+            }
+            if pairs == 0 {
+                return false;
+            }
+            if let [t] = segs
+                && !t.eq_ignore_ascii_case("providers")
+            {
+                return false;
+            }
+        }
+        segs.is_empty()
+    }
+
     fn is_scope_prefix(segs: &[&str]) -> bool {
         // Scopes are an even number of segments from the root, or the part after a
         // `providers/{Namespace}` pair is an even number of segments.
@@ -346,6 +413,58 @@ mod tests {
                 "/".to_owned(),
             ]
         );
+    }
+
+    #[test]
+    fn rbac_scopes_are_whole_ids() {
+        let valid = [
+            "/".to_owned(),
+            format!("/subscriptions/{SUB}"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg"),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+            ),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a/blobServices/default/containers/c"
+            ),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/providers/Microsoft.ManagedIdentity/identities/default"
+            ),
+            format!("/subscriptions/{SUB}/providers/Microsoft.Capacity/reservations/r1"),
+            "/providers/Microsoft.Management/managementGroups/mg1".to_owned(),
+        ];
+        for text in &valid {
+            assert!(id(text).is_rbac_scope(), "{text} is a scope");
+        }
+        let invalid = [
+            format!("/subscriptions/{SUB}/resourceGroups"),
+            format!("/subscriptions/{SUB}/providers"),
+            format!("/subscriptions/{SUB}/providers/Microsoft.Compute"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg/providers"),
+            format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute"),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines"
+            ),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/extensions"
+            ),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/providers/Microsoft.ManagedIdentity"
+            ),
+            format!("/subscriptions/{SUB}/resourceGroups/rg/foo/bar"),
+            format!("/subscriptions/{SUB}/foo/bar"),
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Micro$oft.Compute/virtualMachines/vm1"
+            ),
+            format!("/subscriptions/{SUB}/resourceGroups/r\u{7}g"),
+            "/providers".to_owned(),
+            "/providers/Microsoft.Management".to_owned(),
+        ];
+        for text in &invalid {
+            if let Ok(parsed) = text.parse::<ResourceId>() {
+                assert!(!parsed.is_rbac_scope(), "{text} is not a scope");
+            }
+        }
     }
 
     #[test]

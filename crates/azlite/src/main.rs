@@ -45,6 +45,10 @@ enum Command {
     /// 169.254.169.254, Azure's host names served by azlite, azlite's CA trusted, and no
     /// network but loopback.
     Run(run::RunArgs),
+    /// The sandbox's init (process 1 of `azlite run`'s PID namespace), started by `azlite
+    /// run` itself.
+    #[command(name = "sandbox-init", hide = true)]
+    SandboxInit(run::InitArgs),
     /// Print the path of the local CA certificate (creating the CA if needed).
     Ca,
     /// Manage the token-signing keys of a running azlite.
@@ -106,6 +110,10 @@ impl Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::SandboxInit(args) = &cli.command {
+        // Before any thread exists, and without a data directory: it needs none.
+        return ExitCode::from(u8::try_from(run::init(args)).unwrap_or(1));
+    }
     let data_dir = cli.data_dir();
     let command = cli.command;
     if let Command::Run(args) = command {
@@ -126,7 +134,9 @@ fn main() -> ExitCode {
         runtime.block_on(async move {
             match command {
                 Command::Up(args) => up::run(data_dir, args).await,
-                Command::Run(_) => unreachable!("handled before the runtime starts"),
+                Command::Run(_) | Command::SandboxInit(_) => {
+                    unreachable!("handled before the runtime starts")
+                }
                 Command::Ca => ca::run(&data_dir),
                 Command::Keys { command } => keys::run(&data_dir, command).await,
                 Command::Clock { command } => clock::run(&data_dir, command).await,

@@ -22,6 +22,23 @@ pub(crate) struct RunArgs {
     command: Vec<OsString>,
 }
 
+/// Arguments of the sandbox's init (`azlite sandbox-init PLAN -- COMMAND...`), which only
+/// `azlite run` gives.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// What init does (JSON, from `azlite run`).
+    #[arg(value_name = "PLAN")]
+    plan: String,
+    /// The program to run, and its arguments.
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+/// Runs the sandbox's init; returns its exit code (see `azlite_sandbox::init`).
+pub(crate) fn init(args: &InitArgs) -> i32 {
+    azlite_sandbox::init(&args.plan, &args.command)
+}
+
 /// The exit code when the sandbox could not be made (as `env` and container runners use).
 pub(crate) const SETUP_FAILED: i32 = 125;
 

@@ -12,6 +12,11 @@
 //! read transaction so it sees one snapshot; a write of several statements runs in one
 //! `BEGIN IMMEDIATE` transaction.
 //!
+//! Secrets at rest: the STS's private signing keys are sealed with AES-256-GCM under
+//! `store.key` ([`crate::seal`]), kept beside the database file; a store from before sealing
+//! has its plaintext keys sealed on open, the old bytes zeroed (`secure_delete`) and the WAL
+//! truncated.
+//!
 //! Durability: `synchronous=FULL` makes every commit fsync the WAL before `COMMIT` returns,
 //! so an `Ok` from a write method means the write survives `kill -9` and power loss.
 //!
@@ -37,6 +42,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::seal::{StoreKey, store_key_path};
 use crate::{StoreError, StoreResult};
 use convert::backend;
 use pool::{ReadPool, run_blocking};
@@ -57,6 +63,9 @@ pub struct SqliteStore {
     // last, checkpoints the WAL into the main file.
     readers: Arc<ReadPool>,
     writer: Arc<tokio::sync::Mutex<Connection>>,
+    /// Seals the secret columns (the STS's private signing keys): `store.key` beside the
+    /// database file.
+    key: Arc<StoreKey>,
     /// The hot point lookups, while the database does not change ([`read_cache`]).
     cache: read_cache::ReadCache,
 }
@@ -114,7 +123,14 @@ impl SqliteStore {
         writer
             .pragma_update(None, "foreign_keys", "ON")
             .map_err(backend)?;
+        // What a write removes or replaces is overwritten with zeros, not left in free space:
+        // a replaced plaintext key or a purged secret must not linger in the file.
+        writer
+            .pragma_update(None, "secure_delete", "ON")
+            .map_err(backend)?;
         migrations::migrate(&mut writer)?;
+        let key = keys::open_store_key(&writer, &store_key_path(&path))?;
+        keys::seal_plaintext_keys(&mut writer, &key)?;
 
         let readers = ReadPool::open(path.clone(), reader_count())?;
         let cache = read_cache::ReadCache::new(open_reader(&path)?);
@@ -123,6 +139,7 @@ impl SqliteStore {
             path,
             readers: Arc::new(readers),
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            key: Arc::new(key),
             cache,
         })
     }

@@ -193,7 +193,7 @@ impl ArmStore for SqliteStore {
     async fn list_role_assignments(&self) -> StoreResult<Vec<RoleAssignmentRecord>> {
         self.read(|conn| {
             conn.prepare_cached(LIST_ROLE_ASSIGNMENTS)
-                .and_then(|mut stmt| stmt.query_map([], rows::role_assignment)?.collect())
+                .and_then(|mut stmt| readable_assignments(&mut stmt, []))
                 .map_err(backend)
         })
         .await
@@ -205,14 +205,36 @@ impl ArmStore for SqliteStore {
     ) -> StoreResult<Vec<RoleAssignmentRecord>> {
         self.read(move |conn| {
             conn.prepare_cached(LIST_ROLE_ASSIGNMENTS_FOR_PRINCIPAL)
-                .and_then(|mut stmt| {
-                    stmt.query_map([guid(principal.as_uuid())], rows::role_assignment)?
-                        .collect()
-                })
+                .and_then(|mut stmt| readable_assignments(&mut stmt, [guid(principal.as_uuid())]))
                 .map_err(backend)
         })
         .await
     }
+}
+
+/// The rows of a role-assignment list query, skipping with a warning those that do not
+/// decode (a scope that no longer parses, a malformed GUID): ARM loads every assignment at
+/// start-up, and one bad row must not keep the whole cloud from starting.
+fn readable_assignments(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<RoleAssignmentRecord>> {
+    let mut out = Vec::new();
+    let mut cursor = stmt.query(params)?;
+    while let Some(row) = cursor.next()? {
+        match rows::role_assignment(row) {
+            Ok(record) => out.push(record),
+            Err(error) => {
+                let id: Option<String> = row.get(0).ok();
+                tracing::warn!(
+                    id = id.as_deref().unwrap_or("?"),
+                    %error,
+                    "skipping a stored role assignment that cannot be read"
+                );
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The steps of the query plan of `sql` on a fresh schema.

@@ -1,7 +1,7 @@
 //! The model of a Key Vault (`Microsoft.KeyVault/vaults`, SPEC-KV 2022-07-01, reference §2.6):
 //! what a client sends (`Unverified*`, every member optional), what azlite stores, and the
 //! rules between them: the vault name, the SKU, the soft-delete settings. Access policies and
-//! their merges are in [`crate::vault_policies`].
+//! their merges are in [`super::vault_policies`].
 //!
 //! The stored model is the vault's `properties` exactly as ARM returns them, kept under
 //! `properties` in the resource body. The Key Vault data plane reads it from the store
@@ -12,10 +12,10 @@
 use azlite_types::TenantId;
 use serde::{Deserialize, Serialize};
 
-use crate::ArmError;
-pub(crate) use crate::vault_policies::{
+pub(crate) use super::vault_policies::{
     AccessPolicyUpdateKind, UnverifiedAccessPolicy, update_access_policies, verify_access_policies,
 };
+use crate::ArmError;
 
 /// `properties.sku`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

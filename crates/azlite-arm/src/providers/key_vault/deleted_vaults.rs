@@ -103,7 +103,7 @@ pub(crate) async fn soft_delete(
 /// The vault's row as it was before the soft delete, for `createMode: recover`.
 pub(crate) fn recovered(arm: &Arm, deleted: &Resource) -> Resource {
     let mut row = deleted.clone();
-    row.resource_type = crate::resources::type_name(crate::operation::KEY_VAULTS);
+    row.resource_type = crate::resources::type_name(super::KEY_VAULTS);
     if let Some(body) = row.body.as_object_mut() {
         body.remove("deletion");
     }

@@ -4,8 +4,8 @@
 use azlite_types::{ObjectId, TenantId};
 use serde::Deserialize;
 
+use super::vault_model::{AccessPolicyEntry, Permissions, bad_request, parse_guid};
 use crate::ArmError;
-use crate::vault_model::{AccessPolicyEntry, Permissions, bad_request, parse_guid};
 
 /// `permissions` as sent.
 #[derive(Debug, Default, Deserialize)]

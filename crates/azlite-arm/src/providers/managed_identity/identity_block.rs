@@ -22,8 +22,8 @@
 use azlite_types::{ClientId, ObjectId, ResourceId, TenantId};
 use serde_json::{Map, Value, json};
 
+use super::USER_ASSIGNED_IDENTITIES;
 use crate::ArmError;
-use crate::operation::USER_ASSIGNED_IDENTITIES;
 
 /// Which identities a resource has: the `type` of the block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,7 +1,7 @@
 //! Virtual machines (`Microsoft.Compute/virtualMachines`, SPEC-VM, reference §2.4), as far
 //! as the managed-identity tutorials need them: the body is stored and echoed (plus
 //! `provisioningState: Succeeded` and a stable `vmId`); nothing runs. What is real is the
-//! `identity` block ([`crate::identity_block`]):
+//! `identity` block ([`crate::providers::managed_identity::identity_block`]):
 //!
 //! - turning `SystemAssigned` on creates a service principal (kind `ManagedIdentity`, its
 //!   `xms_mirid` the VM's id) in the same batch as the VM; turning it off, or deleting the
@@ -24,13 +24,14 @@ use azlite_types::{ObjectId, SubscriptionId, TenantId};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::identities::principal_of;
-use crate::identity_block::{
+use super::VIRTUAL_MACHINES as KIND;
+use crate::providers::TrackedResource;
+use crate::providers::managed_identity::USER_ASSIGNED_IDENTITIES;
+use crate::providers::managed_identity::identities::principal_of;
+use crate::providers::managed_identity::identity_block::{
     self, AttachedIdentity, ResourceIdentity, SystemIdentity, UnverifiedIdentity,
 };
-use crate::operation::{TrackedResource, USER_ASSIGNED_IDENTITIES, VIRTUAL_MACHINES as KIND};
-use crate::resources::{self, action, type_name};
-use crate::subscriptions::subscription_for;
+use crate::resources::{self, Preamble, type_name};
 use crate::wire::{body, json};
 use crate::{Arm, ArmError, Caller};
 
@@ -148,14 +149,10 @@ pub(crate) async fn one(
     resource: &TrackedResource,
     request: &[u8],
 ) -> Result<Response, ArmError> {
-    let verb = match *method {
-        Method::PUT | Method::PATCH => "write",
-        Method::DELETE => "delete",
-        _ => "read",
-    };
-    let authorized = arm.authorize(caller, &resource.id, &action(KIND, verb))?;
-    let subscription = subscription_for(arm, caller, resource.subscription).await?;
-    resources::require_group(arm, resource).await?;
+    let Preamble {
+        authorized,
+        subscription,
+    } = resources::preamble_for(arm, caller, method, KIND, resource).await?;
     if *method == Method::GET {
         let existing = arm.store.get_resource(&resource.id).await?;
         let found = existing.ok_or_else(|| resources::not_found(KIND, resource))?;

@@ -18,9 +18,10 @@ use azlite_types::{ClientId, ObjectId, ResourceId, SubscriptionId, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::identity_block::ResourceIdentity;
-use crate::operation::{TrackedResource, USER_ASSIGNED_IDENTITIES as KIND};
-use crate::resources::{self, action};
+use super::USER_ASSIGNED_IDENTITIES as KIND;
+use super::identity_block::ResourceIdentity;
+use crate::providers::TrackedResource;
+use crate::resources::{self, Preamble};
 use crate::subscriptions::subscription_for;
 use crate::wire::{Query, body, json};
 use crate::{Arm, ArmError, Caller};
@@ -148,14 +149,10 @@ pub(crate) async fn one(
     request: &[u8],
     query: &Query,
 ) -> Result<Response, ArmError> {
-    let verb = match *method {
-        Method::PUT | Method::PATCH => "write",
-        Method::DELETE => "delete",
-        _ => "read",
-    };
-    let authorized = arm.authorize(caller, &resource.id, &action(KIND, verb))?;
-    let subscription = subscription_for(arm, caller, resource.subscription).await?;
-    resources::require_group(arm, resource).await?;
+    let Preamble {
+        authorized,
+        subscription,
+    } = resources::preamble_for(arm, caller, method, KIND, resource).await?;
     if *method == Method::GET {
         let existing = arm.store.get_resource(&resource.id).await?;
         let found = existing.ok_or_else(|| resources::not_found(KIND, resource))?;

@@ -1,12 +1,12 @@
 //! Key vaults through ARM (`Microsoft.KeyVault/vaults`, SPEC-KV 2022-07-01, reference §2.6):
 //! create or update, update, get, delete, the lists, `accessPolicies/{add|replace|remove}`
-//! and `checkNameAvailability`. The model and its rules are in [`crate::vault_model`] and
-//! [`crate::vault_policies`].
+//! and `checkNameAvailability`. The model and its rules are in [`super::vault_model`] and
+//! [`super::vault_policies`].
 //!
 //! Vault names are global (the name is the data plane's host, `{name}.{vault suffix}`): a
 //! name held by a vault in any group of any subscription is refused with 409
 //! `VaultAlreadyExists`. Deleting a vault with `enableSoftDelete` soft-deletes it
-//! ([`crate::deleted_vaults`]: its name stays taken until it is purged or recovered with
+//! ([`super::deleted_vaults`]: its name stays taken until it is purged or recovered with
 //! `createMode: recover`); without, it goes for good with what the store keeps below it. Answers
 //! are synchronous: PUT 201/200 with `provisioningState: Succeeded`, which the SDKs' pollers
 //! take as final (reference §1.7), PATCH 200, DELETE 200/204.
@@ -21,14 +21,15 @@ use azlite_types::{ResourceId, SubscriptionId, TenantId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::deleted_vaults;
-use crate::operation::{KEY_VAULTS as KIND, TrackedResource};
-use crate::resources::{self, action, type_name};
-use crate::subscriptions::subscription_for;
-use crate::vault_model::{
+use super::KEY_VAULTS as KIND;
+use super::deleted_vaults;
+use super::vault_model::{
     self, AccessPolicyUpdateKind, Base, UnverifiedAccessPolicy, UnverifiedVaultProperties,
     VaultProperties, bad_request,
 };
+use crate::providers::TrackedResource;
+use crate::resources::{self, Preamble, type_name};
+use crate::subscriptions::subscription_for;
 use crate::wire::{body, json};
 use crate::{Arm, ArmError, Caller};
 
@@ -127,14 +128,8 @@ pub(crate) async fn one(
     resource: &TrackedResource,
     request: &[u8],
 ) -> Result<Response, ArmError> {
-    let verb = match *method {
-        Method::PUT | Method::PATCH => "write",
-        Method::DELETE => "delete",
-        _ => "read",
-    };
-    let authorized = arm.authorize(caller, &resource.id, &action(KIND, verb))?;
-    subscription_for(arm, caller, resource.subscription).await?;
-    resources::require_group(arm, resource).await?;
+    let Preamble { authorized, .. } =
+        resources::preamble_for(arm, caller, method, KIND, resource).await?;
     if *method == Method::GET {
         let found = live(arm.store.get_resource(&resource.id).await?)
             .ok_or_else(|| resources::not_found(KIND, resource))?;
@@ -340,9 +335,7 @@ pub(crate) async fn update_access_policy(
     kind: AccessPolicyUpdateKind,
     request: &[u8],
 ) -> Result<Response, ArmError> {
-    let _authorized = arm.authorize(caller, &resource.id, ACCESS_POLICIES_WRITE)?;
-    subscription_for(arm, caller, resource.subscription).await?;
-    resources::require_group(arm, resource).await?;
+    let _preamble = resources::preamble(arm, caller, resource, ACCESS_POLICIES_WRITE).await?;
     let update: AccessPolicyUpdate = body(request)?;
     let entries = update
         .properties
