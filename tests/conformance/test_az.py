@@ -26,6 +26,9 @@ from conftest import REPO, Azlite, azlite_bin, azlite_run, demo_vm, vm_environme
 from jwt_helpers import jwt_parts
 
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+# az 2.91 makes RBAC vaults unless told otherwise; with access policies, it gives the signed-in
+# principal (found through Graph) every permission, as the tutorials' vaults have.
+POLICY_VAULT = ("--enable-rbac-authorization", "false")
 AZ_TIMEOUT_S = 180
 
 
@@ -63,10 +66,11 @@ class Az:
         assert result.returncode == 0, f"az {' '.join(args)}: exit {result.returncode}\n{result.stderr}"
         return json.loads(result.stdout) if result.stdout.strip() else None
 
-    def refused(self, code: str, *args: str) -> str:
-        """Runs az, which must fail with exit 1 and print Azure's error `code`; its stderr."""
+    def refused(self, code: str, *args: str, exit_code: int = 1) -> str:
+        """Runs az, which must fail with `exit_code` (az's 3 for a 404, 1 otherwise) and print
+        Azure's error `code`; its stderr."""
         result = self.run(*args)
-        assert result.returncode == 1, f"az {' '.join(args)}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == exit_code, f"az {' '.join(args)}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
         # az prints `(Code) message` for SDK errors and the body for `az rest`.
         assert any(form in result.stderr for form in (f"({code})", f"Code: {code}", f'"code":"{code}"')), result.stderr
         return result.stderr
@@ -212,7 +216,7 @@ def test_identity_create_show_list_delete(azlite, owner_az, group):
     assert [i["name"] for i in owner_az.ok("identity", "list", "-g", rg)] == ["id1"]
     owner_az.ok("identity", "delete", "-g", rg, "-n", "id1")
     assert owner_az.ok("identity", "list", "-g", rg) == []
-    owner_az.refused("ResourceNotFound", "identity", "show", "-g", rg, "-n", "id1")
+    owner_az.refused("ResourceNotFound", "identity", "show", "-g", rg, "-n", "id1", exit_code=3)
 
 
 def test_vm_identity_assign_show_remove(azlite, owner_az, group):
@@ -221,7 +225,8 @@ def test_vm_identity_assign_show_remove(azlite, owner_az, group):
     owner_cli(azlite, "vm", "create", "-g", rg, "-n", vm)
     uai = owner_az.ok("identity", "create", "-g", rg, "-n", "vm-uai")
     assigned = owner_az.ok("vm", "identity", "assign", "-g", rg, "-n", vm, "--identities", "[system]", uai["id"])
-    assert assigned["type"] == "SystemAssigned, UserAssigned" and assigned["systemAssignedIdentity"], assigned
+    assert assigned["systemAssignedIdentity"], assigned
+    assert {k.lower() for k in assigned["userAssignedIdentities"]} == {uai["id"].lower()}, assigned
     shown = owner_az.ok("vm", "identity", "show", "-g", rg, "-n", vm)
     assert {k.lower() for k in shown["userAssignedIdentities"]} == {uai["id"].lower()}, shown
     assert shown["principalId"] == assigned["systemAssignedIdentity"], shown
@@ -295,7 +300,7 @@ def test_resource_list_and_show(azlite, owner_az, group):
     one = owner_az.ok("identity", "create", "-g", rg, "-n", "res-one")
     owner_az.ok("identity", "create", "-g", rg, "-n", "res-two")
     vault = unique("kv")
-    owner_az.ok("keyvault", "create", "-g", rg, "-n", vault)
+    owner_az.ok("keyvault", "create", "-g", rg, "-n", vault, *POLICY_VAULT)
 
     in_group = owner_az.ok("resource", "list", "-g", rg)
     assert sorted(r["name"] for r in in_group) == sorted(["res-one", "res-two", vault]), in_group
@@ -307,6 +312,13 @@ def test_resource_list_and_show(azlite, owner_az, group):
     shown = owner_az.ok("resource", "show", "-g", rg, "-n", "res-one", "--resource-type", "Microsoft.ManagedIdentity/userAssignedIdentities")
     assert shown["properties"]["principalId"] == one["principalId"], shown
     assert owner_az.ok("resource", "show", "--ids", one["id"])["name"] == "res-one"
+    # Paging: $top sets the page, nextLink carries $skiptoken, and the pages add up.
+    listing = f"https://management.azure.com/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}/resources?api-version=2024-11-01&$top=2"
+    first = owner_az.ok("rest", "--method", "get", "--url", listing)
+    assert len(first["value"]) == 2 and first["nextLink"].startswith("https://management.azure.com/"), first
+    second = owner_az.ok("rest", "--method", "get", "--url", first["nextLink"])
+    assert "nextLink" not in second, second
+    assert sorted(r["name"] for r in first["value"] + second["value"]) == sorted(["res-one", "res-two", vault])
     stderr = owner_az.refused("InvalidFilterInQueryString", "rest", "--method", "get", "--url",
                               f"https://management.azure.com/subscriptions/{azlite.subscription_id}/resources?api-version=2024-11-01&$filter=plan eq 'x'")
     assert "Invalid $filter 'plan eq 'x'' specified in the query string." in stderr, stderr
@@ -318,7 +330,7 @@ def test_resource_list_and_show(azlite, owner_az, group):
 def test_keyvault_create_show_list_and_set_policy_with_and_without_group(azlite, owner_az, group):
     rg = group()
     name = unique("kv")
-    created = owner_az.ok("keyvault", "create", "-g", rg, "-n", name)
+    created = owner_az.ok("keyvault", "create", "-g", rg, "-n", name, *POLICY_VAULT)
     assert created["properties"]["vaultUri"] == f"https://{name}.vault.azure.net/", created
     assert owner_az.ok("keyvault", "show", "-n", name)["id"] == created["id"]
     assert owner_az.ok("keyvault", "show", "-g", rg, "-n", name)["id"] == created["id"]
@@ -337,7 +349,7 @@ def test_keyvault_create_show_list_and_set_policy_with_and_without_group(azlite,
 def test_keyvault_secrets_and_their_soft_delete(azlite, owner_az, group):
     rg = group()
     name = unique("kv")
-    owner_az.ok("keyvault", "create", "-g", rg, "-n", name)
+    owner_az.ok("keyvault", "create", "-g", rg, "-n", name, *POLICY_VAULT)
     secret = owner_az.ok("keyvault", "secret", "set", "--vault-name", name, "-n", "s1", "--value", "v1")
     assert secret["value"] == "v1" and secret["id"].startswith(f"https://{name}.vault.azure.net/secrets/s1/"), secret
     assert owner_az.ok("keyvault", "secret", "show", "--vault-name", name, "-n", "s1")["value"] == "v1"
@@ -355,7 +367,7 @@ def test_keyvault_secrets_and_their_soft_delete(azlite, owner_az, group):
 def test_a_vault_without_a_policy_refuses_the_vms_identity(azlite, owner_az, az_root, group):
     rg = group()
     name = unique("kv")
-    owner_az.ok("keyvault", "create", "-g", rg, "-n", name)
+    owner_az.ok("keyvault", "create", "-g", rg, "-n", name, *POLICY_VAULT)
     owner_az.ok("keyvault", "secret", "set", "--vault-name", name, "-n", "s", "--value", "v")
     az = Az(azlite, az_root / unique("kv-vm-"))
     az.ok("login", "--identity")
@@ -368,7 +380,7 @@ def test_keyvault_delete_list_deleted_recover_and_purge(azlite, owner_az, group)
     recovered or purged; purge protection refuses the purge."""
     rg = group()
     name = unique("kv")
-    vault = owner_az.ok("keyvault", "create", "-g", rg, "-n", name)
+    vault = owner_az.ok("keyvault", "create", "-g", rg, "-n", name, *POLICY_VAULT)
     owner_az.ok("keyvault", "secret", "set", "--vault-name", name, "-n", "kept", "--value", "still-here")
     owner_az.ok("keyvault", "delete", "-n", name)  # no -g: az finds the group through /resources
 
@@ -379,9 +391,9 @@ def test_keyvault_delete_list_deleted_recover_and_purge(azlite, owner_az, group)
     assert props["deletionDate"] < props["scheduledPurgeDate"] and props["purgeProtectionEnabled"] is False, deleted
     assert deleted[0]["type"] == "Microsoft.KeyVault/deletedVaults", deleted
     assert owner_az.ok("keyvault", "show-deleted", "-n", name)["properties"]["vaultId"].lower() == vault["id"].lower()
-    owner_az.refused("ResourceNotFound", "keyvault", "show", "-g", rg, "-n", name)
+    owner_az.refused("ResourceNotFound", "keyvault", "show", "-g", rg, "-n", name, exit_code=3)
     assert name not in [r["name"] for r in owner_az.ok("resource", "list", "-g", rg)]
-    owner_az.refused("ConflictError", "keyvault", "create", "-g", rg, "-n", name)
+    owner_az.refused("ConflictError", "keyvault", "create", "-g", rg, "-n", name, *POLICY_VAULT)
 
     recovered = owner_az.ok("keyvault", "recover", "-n", name)
     assert recovered["id"].lower() == vault["id"].lower(), recovered
@@ -390,12 +402,12 @@ def test_keyvault_delete_list_deleted_recover_and_purge(azlite, owner_az, group)
     owner_az.ok("keyvault", "delete", "-g", rg, "-n", name)
     owner_az.ok("keyvault", "purge", "-n", name)
     assert name not in [d["name"] for d in owner_az.ok("keyvault", "list-deleted")]
-    again = owner_az.ok("keyvault", "create", "-g", rg, "-n", name)
+    again = owner_az.ok("keyvault", "create", "-g", rg, "-n", name, *POLICY_VAULT)
     assert again["id"].lower() == vault["id"].lower()
-    owner_az.refused("SecretNotFound", "keyvault", "secret", "show", "--vault-name", name, "-n", "kept")
+    owner_az.refused("SecretNotFound", "keyvault", "secret", "show", "--vault-name", name, "-n", "kept", exit_code=3)
 
     protected = unique("kv")
-    owner_az.ok("keyvault", "create", "-g", rg, "-n", protected, "--enable-purge-protection", "true")
+    owner_az.ok("keyvault", "create", "-g", rg, "-n", protected, "--enable-purge-protection", "true", *POLICY_VAULT)
     owner_az.ok("keyvault", "delete", "-n", protected)
     stderr = owner_az.refused("MethodNotAllowed", "keyvault", "purge", "-n", protected)
     assert "Operation 'DeletedVaultPurge' is not allowed." in stderr, stderr

@@ -119,18 +119,25 @@ fn parse_tag_filter(filter: Option<&str>) -> Result<Option<TagFilter>, ArmError>
     let Some(filter) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
         return Ok(None);
     };
+    // Keywords compare case-insensitively: az sends `tagname eq '…' and tagvalue eq '…'`.
+    let strip = |text: &'_ str, word: &str| -> Option<usize> {
+        let head = text.get(..word.len())?;
+        head.eq_ignore_ascii_case(word).then_some(word.len())
+    };
     let quoted = |clause: &str, key: &str| -> Option<String> {
-        let rest = clause
-            .trim()
-            .strip_prefix(key)?
-            .trim_start()
-            .strip_prefix("eq")?
-            .trim();
+        let clause = clause.trim();
+        let rest = clause[strip(clause, key)?..].trim_start();
+        let rest = rest[strip(rest, "eq")?..].trim();
         rest.strip_prefix('\'')?
             .strip_suffix('\'')
             .map(|v| v.replace("''", "'"))
     };
-    let mut clauses = filter.splitn(2, " and ");
+    let lowered = filter.to_ascii_lowercase();
+    let mut clauses = match lowered.find(" and ") {
+        Some(at) => vec![&filter[..at], &filter[at + 5..]],
+        None => vec![filter],
+    }
+    .into_iter();
     let name = clauses.next().and_then(|c| quoted(c, "tagName"));
     let value = clauses.next().map(|c| quoted(c, "tagValue"));
     match (name, value) {
@@ -336,6 +343,13 @@ mod tests {
             Some(TagFilter {
                 name: "env".into(),
                 value: Some("it's".into())
+            })
+        );
+        assert_eq!(
+            f("tagname eq 'env' and tagvalue eq 'dev'").unwrap(),
+            Some(TagFilter {
+                name: "env".into(),
+                value: Some("dev".into())
             })
         );
         assert_eq!(

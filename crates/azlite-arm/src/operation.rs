@@ -487,6 +487,12 @@ mod tests {
             key_vault(K::PurgeDeletedVault(sub, "eastus".into(), "kv1".into()))
         );
         assert!(allows(&purge, &Method::POST) && !allows(&purge, &Method::GET));
+        assert_eq!(
+            parse(&format!(
+                "/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedManagedHSMs"
+            )),
+            key_vault(K::ListDeletedManagedHsms(sub))
+        );
         assert!(matches!(
             parse(&format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/managedHSMs")),
             Operation::UnsupportedType(t) if t == "Microsoft.KeyVault/managedHSMs"

@@ -737,22 +737,17 @@ async fn rbac_guards_every_vault_operation() {
     .await;
     assert_eq!(status, 200, "{body}");
 
-    // A role assignment on the vault is deleted with it: a new vault of the same name does
-    // not inherit it.
+    // A role assignment on the vault is deleted with it (a soft delete too): the vault
+    // recovered under the same id does not get it back.
     assign(&cloud, &path, READER, &nobody.object_id).await;
     let (status, _) = call(&cloud, &nobody.token, "GET", &path, None).await;
     assert_eq!(status, 200);
     let (status, _) = call(&cloud, &owner, "DELETE", &path, None).await;
     assert_eq!(status, 200);
-    let (status, _) = call(
-        &cloud,
-        &owner,
-        "PUT",
-        &path,
-        Some(vault_body(&tenant, json!([]))),
-    )
-    .await;
-    assert_eq!(status, 201);
+    let mut recover = vault_body(&tenant, json!([]));
+    recover["properties"]["createMode"] = json!("recover");
+    let (status, body) = call(&cloud, &owner, "PUT", &path, Some(recover)).await;
+    assert_eq!(status, 200, "{body}");
     let (status, _) = call(&cloud, &nobody.token, "GET", &path, None).await;
     assert_eq!(status, 403);
 }

@@ -213,6 +213,22 @@ pub(crate) async fn list(
     Ok(json(StatusCode::OK, json!({ "value": value })))
 }
 
+/// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/deletedManagedHSMs`: always empty,
+/// since azlite serves no managed HSMs (`az keyvault list-deleted` lists both kinds).
+pub(crate) async fn list_hsms(
+    arm: &Arm,
+    caller: &Caller,
+    s: SubscriptionId,
+) -> Result<Response, ArmError> {
+    let _authorized = arm.authorize(
+        caller,
+        &ResourceId::subscription(s),
+        "Microsoft.KeyVault/deletedManagedHSMs/read",
+    )?;
+    subscription_for(arm, caller, s).await?;
+    Ok(json(StatusCode::OK, json!({ "value": [] })))
+}
+
 /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/locations/{l}/deletedVaults/{name}`.
 pub(crate) async fn get(
     arm: &Arm,

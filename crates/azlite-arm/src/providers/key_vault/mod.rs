@@ -37,6 +37,9 @@ pub(crate) enum Operation {
     CheckVaultNameAvailability(SubscriptionId),
     /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/deletedVaults` (`Vaults_ListDeleted`)
     ListDeletedVaults(SubscriptionId),
+    /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/deletedManagedHSMs`
+    /// (`ManagedHsms_ListDeleted`, which `az keyvault list-deleted` also calls)
+    ListDeletedManagedHsms(SubscriptionId),
     /// `GET /subscriptions/{s}/providers/Microsoft.KeyVault/locations/{l}/deletedVaults/{name}`
     /// (`Vaults_GetDeleted`): the subscription, location and name
     DeletedVault(SubscriptionId, String, String),
@@ -55,9 +58,10 @@ impl Operation {
             Self::CheckVaultNameAvailability(_) | Self::PurgeDeletedVault(..) => {
                 method == Method::POST
             }
-            Self::ListVaults(..) | Self::ListDeletedVaults(_) | Self::DeletedVault(..) => {
-                method == Method::GET
-            }
+            Self::ListVaults(..)
+            | Self::ListDeletedVaults(_)
+            | Self::ListDeletedManagedHsms(_)
+            | Self::DeletedVault(..) => method == Method::GET,
         }
     }
 }
@@ -74,6 +78,9 @@ pub(crate) fn parse(path: &ProviderPath<'_>) -> Option<Result<Operation, Invalid
         ([t], group) if is(t, KEY_VAULTS.1) => Some(Ok(Operation::ListVaults(subscription, group))),
         ([t], None) if is(t, "deletedVaults") => {
             Some(Ok(Operation::ListDeletedVaults(subscription)))
+        }
+        ([t], None) if is(t, "deletedManagedHSMs") => {
+            Some(Ok(Operation::ListDeletedManagedHsms(subscription)))
         }
         ([l, location, t, name], None) if is(l, "locations") && is(t, "deletedVaults") => Some(Ok(
             Operation::DeletedVault(subscription, (*location).to_owned(), (*name).to_owned()),
@@ -120,6 +127,7 @@ pub(crate) async fn dispatch(
             vaults::check_name_availability(arm, caller, s, body).await
         }
         Operation::ListDeletedVaults(s) => deleted_vaults::list(arm, caller, s).await,
+        Operation::ListDeletedManagedHsms(s) => deleted_vaults::list_hsms(arm, caller, s).await,
         Operation::DeletedVault(s, location, name) => {
             deleted_vaults::get(arm, caller, s, &location, &name).await
         }
