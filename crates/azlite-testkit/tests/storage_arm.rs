@@ -473,3 +473,112 @@ async fn the_key_actions_need_their_own_permissions() {
     let (status, _) = call(&cloud, &contributor.token, "DELETE", &path, None).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn the_tutorials_list_service_sas_request_gets_a_token_signed_with_key1() {
+    let cloud = TestCloud::start().await.unwrap();
+    let owner = cloud.owner_arm_token().await;
+    create_group(&cloud, &owner, "st-sas").await;
+    create_account(&cloud, &owner, "st-sas", "stsas1").await;
+    let path = account_path(&cloud, "st-sas", "stsas1");
+    // As seed 002 writes it: lowercase action, a slash before the query, 2017-06-01, the
+    // JSON body sent by `curl -d` (a form content type).
+    let url = cloud.url(&format!("{path}/listServiceSas/?api-version=2017-06-01"));
+    let body = r#"{"canonicalizedResource":"/blob/stsas1/container1","signedResource":"c","signedPermission":"rcw","signedProtocol":"https","signedExpiry":"2030-01-01T00:00:00.1234567Z"}"#;
+    let send = |token: String| {
+        let request = cloud
+            .http
+            .post(url.clone())
+            .bearer_auth(token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, answer) = send(owner.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let token = answer["serviceSasToken"].as_str().unwrap();
+    assert!(token.starts_with("sv=2015-04-05&"), "{token}");
+    for part in [
+        "sr=c",
+        "sp=rcw",
+        "spr=https",
+        "se=2030-01-01T00%3A00%3A00Z",
+        "sig=",
+    ] {
+        assert!(token.contains(part), "{part} in {token}");
+    }
+
+    // The signature is HMAC-SHA256 under key1: the 2015-04-05 string-to-sign, recomputed.
+    let keys = list_keys(&cloud, &owner, &path).await;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(&keys[0].1)
+        .unwrap();
+    let string_to_sign =
+        "rcw\n\n2030-01-01T00:00:00Z\n/blob/stsas1/container1\n\n\nhttps\n2015-04-05\n\n\n\n\n";
+    let mac = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key),
+        string_to_sign.as_bytes(),
+    );
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.as_ref());
+    let sig = token
+        .split('&')
+        .find_map(|p| p.strip_prefix("sig="))
+        .unwrap();
+    // Base64 in a query: `+`, `/` and `=` percent-encoded.
+    let sig = sig
+        .replace("%2B", "+")
+        .replace("%2F", "/")
+        .replace("%3D", "=");
+    assert_eq!(sig, expected);
+
+    // A reader may not; a regenerated key1 signs differently.
+    let reader = cloud.new_principal("sas-reader").await;
+    assign(&cloud, &path, READER, &reader.object_id).await;
+    let (status, denied) = send(reader.token.clone()).await;
+    assert_eq!(status, 403, "{denied}");
+    assert!(
+        denied["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'Microsoft.Storage/storageAccounts/ListServiceSas/action'")
+    );
+    let (status, _) = call(
+        &cloud,
+        &owner,
+        "POST",
+        &format!("{path}/regenerateKey"),
+        Some(json!({ "keyName": "key1" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, again) = send(owner.clone()).await;
+    assert_ne!(again["serviceSasToken"], answer["serviceSasToken"]);
+
+    let (status, account_sas) = call(
+        &cloud,
+        &owner,
+        "POST",
+        &format!("{path}/ListAccountSas"),
+        Some(json!({ "signedServices": "b", "signedResourceTypes": "sco", "signedPermission": "rl", "signedExpiry": "2030-01-01T00:00:00Z", "keyToSign": "key2" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{account_sas}");
+    let token = account_sas["accountSasToken"].as_str().unwrap();
+    assert!(
+        token.contains("ss=b") && token.contains("srt=sco") && token.contains("sv=2015-04-05"),
+        "{token}"
+    );
+    let (status, bad) = call(
+        &cloud,
+        &owner,
+        "POST",
+        &format!("{path}/listServiceSas"),
+        Some(json!({ "canonicalizedResource": "/blob/otheraccount/c", "signedResource": "c", "signedPermission": "r", "signedExpiry": "2030-01-01T00:00:00Z" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+}
