@@ -248,3 +248,36 @@ def test_storage_accounts_and_keys_through_the_cli(azlite, resource_groups):
     cli(azlite, "storage", "account", "delete", "-n", name)
     missing = cli(azlite, "storage", "account", "show", "-n", name, check=False)
     assert missing.returncode != 0
+
+
+def test_the_tutorials_list_service_sas_curl(azlite, resource_groups, new_principal):
+    """`curl https://management.azure.com/…/listServiceSas/?api-version=2017-06-01 -X POST
+    -d "{\\"canonicalizedResource\\":…}" -H "Authorization: Bearer <ACCESS TOKEN>"`: a slash
+    before the query and a JSON body sent as a form."""
+    group = resource_groups("st-sas")
+    name = account_name("sas")
+    with storage_client(azlite) as client:
+        client.storage_accounts.begin_create(group, name, create_parameters()).result()
+    body = (
+        f'{{"canonicalizedResource":"/blob/{name}/mycontainer","signedResource":"c",'
+        '"signedPermission":"rcw","signedProtocol":"https","signedExpiry":"2030-02-01T00:00:00Z"}'
+    )
+    url = azlite.url(account_path(azlite, group, name) + "/listServiceSas/?api-version=2017-06-01")
+
+    def post(token: str):
+        return azlite.session.post(
+            url,
+            data=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    response = post(azlite.owner_token())
+    assert response.status_code == 200, response.text
+    token = response.json()["serviceSasToken"]
+    assert token.startswith("sv=2015-04-05&") and "sr=c" in token and "sp=rcw" in token and "sig=" in token
+
+    reader = new_principal("sas-reader")
+    assign(azlite, f"/subscriptions/{azlite.subscription_id}/resourceGroups/{group}", READER, reader.object_id)
+    denied = post(reader.token())
+    assert denied.status_code == 403
+    assert "Microsoft.Storage/storageAccounts/ListServiceSas/action" in denied.json()["error"]["message"]
