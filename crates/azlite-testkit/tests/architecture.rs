@@ -43,6 +43,7 @@ fn dependencies_point_one_way() {
         ("azlite-token", &["azlite-types"]),
         ("azlite-authz", &["azlite-types"]),
         ("azlite-store", &["azlite-types"]),
+        ("azlite-content", &[]),
         // Services: pure crates and the store's traits; never another service.
         (
             "azlite-sts",
