@@ -16,6 +16,7 @@
 //! an object keeps its creation time and its place in the insertion order.
 
 pub mod conformance;
+pub mod datalake;
 mod error;
 mod models;
 mod secrets;
@@ -28,6 +29,7 @@ pub use models::{
     RoleAssignmentRecord, ServicePrincipal, ServicePrincipalKind, StoredSigningKey, Subscription,
     Tenant, User, WriteBatch,
 };
+pub use datalake::DataLakeStore;
 pub use sqlite::SqliteStore;
 pub use vault_secrets::{DeletedSecret, SecretDeletion, SecretStore, SecretVersion};
 
@@ -195,6 +197,13 @@ pub trait ArmStore: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore {}
+pub trait Store:
+    DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + DataLakeStore
+{
+}
 
-impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore> Store for T {}
+impl<
+    T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + DataLakeStore,
+> Store for T
+{
+}

@@ -56,6 +56,10 @@ conformance_tests!(
     secrets,
     secret_deletion,
     secret_cascade,
+    datalake_tree,
+    datalake_appends,
+    datalake_changes,
+    datalake_cascade,
 );
 
 #[tokio::test]

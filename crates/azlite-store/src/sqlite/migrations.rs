@@ -42,6 +42,13 @@ const MIGRATIONS: &[Migration] = &[
         name: "Key Vault secrets",
         sql: include_str!("migrations/0004_keyvault_secrets.sql"),
     },
+    // Data Lake's migration is numbered 8 for when Blob's and storage accounts' (5-7) land
+    // before it; until then it is the fifth.
+    Migration {
+        version: 5,
+        name: "Data Lake Store Gen1 file trees",
+        sql: include_str!("migrations/0008_datalake.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -17,11 +17,12 @@
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
-//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], and Key Vault's secrets ([`vault_secrets`]).
+//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]) and Data Lake's file trees ([`datalake`]).
 
 mod arm;
 mod batch;
 mod convert;
+mod datalake;
 mod directory;
 mod keys;
 mod migrations;
