@@ -7,7 +7,9 @@
 
 use axum::http::{HeaderMap, header};
 use azlite_authz::DataActionCheck;
-use azlite_token::{IssuerPolicy, KeyRing, SignatureCache, TokenError, Validation, verify_with_cache};
+use azlite_token::{
+    IssuerPolicy, KeyRing, SignatureCache, TokenError, Validation, verify_with_cache,
+};
 use azlite_types::{ObjectId, ResourceId, TenantId, UnixTime};
 
 use crate::error::DataLakeError;
@@ -83,8 +85,13 @@ pub fn verify(
 
 /// Whether `principal` is a superuser of the account `account`.
 pub fn is_superuser(rbac: &dyn DataActionCheck, principal: ObjectId, account: &ResourceId) -> bool {
-    rbac.check_action(principal, account, SUPERUSER_ACTION).is_allowed()
+    rbac.check_action(principal, account, SUPERUSER_ACTION)
+        .is_allowed()
         && rbac
-            .check_action(principal, account, "Microsoft.Authorization/roleAssignments/write")
+            .check_action(
+                principal,
+                account,
+                "Microsoft.Authorization/roleAssignments/write",
+            )
             .is_allowed()
 }

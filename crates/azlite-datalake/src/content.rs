@@ -102,24 +102,46 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = azlite_content::LocalExtentStore::open(dir.path().join("x")).unwrap();
         let extents = Extents::new(Arc::new(store));
-        let (a, la) = extents.put(Body::from("hello "), 100).await.unwrap().unwrap();
-        let (b, lb) = extents.put(Body::from("world"), 100).await.unwrap().unwrap();
+        let (a, la) = extents
+            .put(Body::from("hello "), 100)
+            .await
+            .unwrap()
+            .unwrap();
+        let (b, lb) = extents
+            .put(Body::from("world"), 100)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((la, lb), (6, 5));
         assert!(extents.put(Body::from(""), 100).await.unwrap().is_none());
         assert!(extents.put(Body::from("too long"), 3).await.is_err());
         let body = extents
             .read(vec![
-                ExtentRange { extent_id: a.clone(), start: 2, length: 4 },
-                ExtentRange { extent_id: b.clone(), start: 0, length: 3 },
+                ExtentRange {
+                    extent_id: a.clone(),
+                    start: 2,
+                    length: 4,
+                },
+                ExtentRange {
+                    extent_id: b.clone(),
+                    start: 0,
+                    length: 3,
+                },
             ])
             .await
             .unwrap();
         let bytes = body.collect().await.unwrap().to_bytes();
         assert_eq!(&bytes[..], b"llo wor");
         extents.remove(&[a.clone()]).await;
-        assert!(extents
-            .read(vec![ExtentRange { extent_id: a, start: 0, length: 1 }])
-            .await
-            .is_err());
+        assert!(
+            extents
+                .read(vec![ExtentRange {
+                    extent_id: a,
+                    start: 0,
+                    length: 1
+                }])
+                .await
+                .is_err()
+        );
     }
 }

@@ -110,7 +110,9 @@ impl DataLakeError {
                 StatusCode::FORBIDDEN,
                 "FileAlreadyExistsException",
                 "org.apache.hadoop.fs.FileAlreadyExistsException",
-                format!("{op} failed with error 0x83090455 (The file or folder already exists: {path})."),
+                format!(
+                    "{op} failed with error 0x83090455 (The file or folder already exists: {path})."
+                ),
             ),
             TreeError::BadOffset => with(
                 StatusCode::BAD_REQUEST,
@@ -122,7 +124,9 @@ impl DataLakeError {
                 StatusCode::FORBIDDEN,
                 "AccessControlException",
                 "org.apache.hadoop.security.AccessControlException",
-                format!("{op} failed with error 0x83090f1d (The folder is not empty: {path}; use recursive=true)."),
+                format!(
+                    "{op} failed with error 0x83090f1d (The folder is not empty: {path}; use recursive=true)."
+                ),
             ),
             TreeError::NotADirectory(path) => with(
                 StatusCode::FORBIDDEN,
@@ -136,7 +140,9 @@ impl DataLakeError {
                 "java.lang.IllegalArgumentException",
                 format!("{op} failed with error 0x83090a16 (Not a file: {path})."),
             ),
-            TreeError::InvalidArgument(message) => Self::illegal_argument(format!("{op} failed: {message}")),
+            TreeError::InvalidArgument(message) => {
+                Self::illegal_argument(format!("{op} failed: {message}"))
+            }
             TreeError::Store(e) => {
                 tracing::error!(error = %e, "Data Lake store failure");
                 Self::internal()
@@ -144,9 +150,9 @@ impl DataLakeError {
             TreeError::Content(azlite_content::ContentError::TooLarge { max }) => {
                 Self::illegal_argument(format!("{op} failed: the body is longer than {max} bytes."))
             }
-            TreeError::Content(azlite_content::ContentError::Body(e)) => {
-                Self::illegal_argument(format!("{op} failed: the request body could not be read: {e}."))
-            }
+            TreeError::Content(azlite_content::ContentError::Body(e)) => Self::illegal_argument(
+                format!("{op} failed: the request body could not be read: {e}."),
+            ),
             TreeError::Content(e) => {
                 tracing::error!(error = %e, "Data Lake content failure");
                 Self::internal()

@@ -106,7 +106,10 @@ async fn handle(State(service): State<Arc<DataLake>>, request: Request) -> Respo
         ("expires", "-1"),
         ("x-ms-webhdfs-version", "17.04.22.00"),
         ("x-content-type-options", "nosniff"),
-        ("strict-transport-security", "max-age=15724800; includeSubDomains"),
+        (
+            "strict-transport-security",
+            "max-age=15724800; includeSubDomains",
+        ),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }

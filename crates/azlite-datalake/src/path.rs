@@ -96,11 +96,18 @@ mod tests {
 
     #[test]
     fn the_root_has_three_spellings_and_paths_decode() {
-        for root in ["/webhdfs/v1", "/webhdfs/v1/", "/webhdfs/v1/.", "/WEBHDFS/V1//"] {
+        for root in [
+            "/webhdfs/v1",
+            "/webhdfs/v1/",
+            "/webhdfs/v1/.",
+            "/WEBHDFS/V1//",
+        ] {
             assert_eq!(from_request(root).unwrap().unwrap(), "/");
         }
         assert_eq!(
-            from_request("/webhdfs/v1/dir%2Ffoo/a%20b").unwrap().unwrap(),
+            from_request("/webhdfs/v1/dir%2Ffoo/a%20b")
+                .unwrap()
+                .unwrap(),
             "/dir/foo/a b"
         );
         assert!(from_request("/webhdfs/v1/a/../b").unwrap().is_err());

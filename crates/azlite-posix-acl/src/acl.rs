@@ -312,7 +312,11 @@ mod tests {
     const A: &str = "aaaaaaaa-0000-0000-0000-000000000001";
 
     fn root() -> Acl {
-        Acl::new("owner", "00000000-0000-0000-0000-000000000000", Mode::from_bits(0o770))
+        Acl::new(
+            "owner",
+            "00000000-0000-0000-0000-000000000000",
+            Mode::from_bits(0o770),
+        )
     }
 
     #[test]
@@ -357,8 +361,11 @@ mod tests {
             acl.set_acl(&parse_spec("user::rwx").unwrap(), true),
             Err(AclError::MissingBaseEntries)
         ));
-        acl.set_acl(&parse_spec("user::r-x,group::---,other::---").unwrap(), true)
-            .unwrap();
+        acl.set_acl(
+            &parse_spec("user::r-x,group::---,other::---").unwrap(),
+            true,
+        )
+        .unwrap();
         assert_eq!(acl.mode().to_string(), "500");
         assert_eq!(acl.default.as_ref().unwrap().other, Perm::R);
     }
@@ -370,7 +377,10 @@ mod tests {
             acl.modify_acl_entries(&parse_spec("default:user::rwx").unwrap(), false),
             Err(AclError::DefaultAclOnFile)
         ));
-        assert!(acl.remove_acl_entries(&parse_removal_spec("user:").unwrap()).is_err());
+        assert!(
+            acl.remove_acl_entries(&parse_removal_spec("user:").unwrap())
+                .is_err()
+        );
         acl.modify_acl_entries(&parse_spec(&format!("group:{A}:r--")).unwrap(), false)
             .unwrap();
         acl.remove_acl_entries(&parse_removal_spec(&format!("group:{A}")).unwrap())

@@ -113,8 +113,11 @@ mod tests {
         assert!(!permitted(&acl, &caller("x", &[]), Perm::R));
         let groups = ["grp".to_owned()];
         assert!(permitted(&acl, &caller("x", &groups), Perm::RX));
-        acl.modify_acl_entries(&parse_spec(&format!("user:{VM}:rwx,mask::r--")).unwrap(), true)
-            .unwrap();
+        acl.modify_acl_entries(
+            &parse_spec(&format!("user:{VM}:rwx,mask::r--")).unwrap(),
+            true,
+        )
+        .unwrap();
         // The mask bounds the named user...
         assert!(permitted(&acl, &caller(VM, &[]), Perm::R));
         assert!(!permitted(&acl, &caller(VM, &[]), Perm::W));
@@ -152,9 +155,24 @@ mod tests {
         assert!(sticky_allows(&parent, &child, &caller("p", &[])));
         assert!(may_change_acl(&child, &caller("c", &[])));
         assert!(!may_change_acl(&child, &caller("p", &[])));
-        assert!(!may_change_owner(&child, &caller("c", &[]), Some("p"), None));
+        assert!(!may_change_owner(
+            &child,
+            &caller("c", &[]),
+            Some("p"),
+            None
+        ));
         let groups = ["h".to_owned()];
-        assert!(may_change_owner(&child, &caller("c", &groups), None, Some("h")));
-        assert!(!may_change_owner(&child, &caller("c", &[]), None, Some("h")));
+        assert!(may_change_owner(
+            &child,
+            &caller("c", &groups),
+            None,
+            Some("h")
+        ));
+        assert!(!may_change_owner(
+            &child,
+            &caller("c", &[]),
+            None,
+            Some("h")
+        ));
     }
 }

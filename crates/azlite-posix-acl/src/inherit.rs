@@ -88,7 +88,13 @@ mod tests {
         assert_eq!(file.access.named_users.get(VM), Some(&Perm::RWX));
         assert_eq!(file.access.other, Perm::NONE);
         assert!(file.default.is_none());
-        let sub = new_child(&folder, "someone", true, Some(Mode::from_bits(0o750)), GEN1_UMASK);
+        let sub = new_child(
+            &folder,
+            "someone",
+            true,
+            Some(Mode::from_bits(0o750)),
+            GEN1_UMASK,
+        );
         assert_eq!(sub.access.mask, Some(Perm::RX));
         assert_eq!(sub.default, folder.default);
     }

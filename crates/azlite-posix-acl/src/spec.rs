@@ -100,7 +100,10 @@ impl fmt::Display for AclEntry {
 fn parse_key(text: &str) -> Result<(EntryKey, Vec<&str>), AclError> {
     let invalid = || AclError::InvalidAclSpec(text.to_owned());
     let mut fields: Vec<&str> = text.split(':').collect();
-    let scope = if fields.first().is_some_and(|f| f.eq_ignore_ascii_case("default")) {
+    let scope = if fields
+        .first()
+        .is_some_and(|f| f.eq_ignore_ascii_case("default"))
+    {
         fields.remove(0);
         AclScope::Default
     } else {
@@ -236,9 +239,11 @@ mod tests {
 
     #[test]
     fn removal_specs_name_entries_with_or_without_permissions() {
-        let keys = parse_removal_spec(&format!("user:{OID},default:group:{OID}:rwx,mask")).unwrap_err();
+        let keys =
+            parse_removal_spec(&format!("user:{OID},default:group:{OID}:rwx,mask")).unwrap_err();
         assert!(matches!(keys, AclError::InvalidAclSpec(_)));
-        let keys = parse_removal_spec(&format!("user:{OID},default:group:{OID}:rwx,mask:")).unwrap();
+        let keys =
+            parse_removal_spec(&format!("user:{OID},default:group:{OID}:rwx,mask:")).unwrap();
         assert_eq!(keys.len(), 3);
         assert_eq!(keys[2].tag, AclTag::Mask);
     }

@@ -11,12 +11,28 @@ const USERS: [&str; 4] = ["owner", "u1", "u2", "u3"];
 const GROUPS: [&str; 3] = ["g0", "g1", "g2"];
 
 /// The reference model: the rules read from the flat access entries, one by one.
-fn model(entries: &[AclEntry], owner: &str, group: &str, who: &str, groups: &[String], su: bool, want: u8) -> bool {
+fn model(
+    entries: &[AclEntry],
+    owner: &str,
+    group: &str,
+    who: &str,
+    groups: &[String],
+    su: bool,
+    want: u8,
+) -> bool {
     if su {
         return true;
     }
-    let access: Vec<&AclEntry> = entries.iter().filter(|e| e.key.scope == AclScope::Access).collect();
-    let find = |tag: AclTag| access.iter().find(|e| e.key.tag == tag).map(|e| e.perm.bits());
+    let access: Vec<&AclEntry> = entries
+        .iter()
+        .filter(|e| e.key.scope == AclScope::Access)
+        .collect();
+    let find = |tag: AclTag| {
+        access
+            .iter()
+            .find(|e| e.key.tag == tag)
+            .map(|e| e.perm.bits())
+    };
     let mask = find(AclTag::Mask).unwrap_or(7);
     let has = |bits: u8| bits & want == want;
     if who == owner {

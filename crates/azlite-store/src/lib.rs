@@ -23,13 +23,13 @@ mod secrets;
 mod sqlite;
 mod vault_secrets;
 
+pub use datalake::DataLakeStore;
 pub use error::StoreError;
 pub use models::{
     Application, Deletion, KeyCredential, PasswordCredential, Resource, ResourceGroup,
     RoleAssignmentRecord, ServicePrincipal, ServicePrincipalKind, StoredSigningKey, Subscription,
     Tenant, User, WriteBatch,
 };
-pub use datalake::DataLakeStore;
 pub use sqlite::SqliteStore;
 pub use vault_secrets::{DeletedSecret, SecretDeletion, SecretStore, SecretVersion};
 
@@ -202,8 +202,7 @@ pub trait Store:
 {
 }
 
-impl<
-    T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + DataLakeStore,
-> Store for T
+impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + DataLakeStore>
+    Store for T
 {
 }

@@ -147,7 +147,10 @@ impl FileSystem<'_> {
             self.store
                 .dls_create(self.account, &[Self::root_item()], false, self.now_ms)
                 .await?;
-            let root = self.store.dls_get_items(self.account, &["/".to_owned()]).await?;
+            let root = self
+                .store
+                .dls_get_items(self.account, &["/".to_owned()])
+                .await?;
             found.extend(root.into_iter().map(|i| (i.path.clone(), i)));
         }
         let mut entries = Vec::with_capacity(paths.len());
@@ -206,7 +209,9 @@ impl FileSystem<'_> {
         let Some(Some(parent)) = resolved.ancestors.last() else {
             return Err(TreeError::Forbidden); // the root has no parent: never removed
         };
-        if !self.has(parent, Perm::WX) || !check::sticky_allows(&parent.acl, &child.acl, &self.caller) {
+        if !self.has(parent, Perm::WX)
+            || !check::sticky_allows(&parent.acl, &child.acl, &self.caller)
+        {
             return Err(TreeError::Forbidden);
         }
         Ok(())
@@ -221,7 +226,11 @@ impl FileSystem<'_> {
         permission: Option<Mode>,
         overwrite: bool,
     ) -> Result<i64, TreeError> {
-        let existing: Vec<&Entry> = resolved.ancestors.iter().map_while(Option::as_ref).collect();
+        let existing: Vec<&Entry> = resolved
+            .ancestors
+            .iter()
+            .map_while(Option::as_ref)
+            .collect();
         for ancestor in &existing {
             if !ancestor.is_dir() {
                 return Err(TreeError::NotADirectory(ancestor.item.path.clone()));
@@ -230,22 +239,25 @@ impl FileSystem<'_> {
                 return Err(TreeError::Forbidden);
             }
         }
-        let Some(deepest) = existing.last() else {
-            return Err(TreeError::Forbidden);
-        };
         let all_ancestors_exist = existing.len() == resolved.ancestors.len();
         if let (true, Some(item)) = (all_ancestors_exist, &resolved.item) {
             match (kind, item.item.kind) {
                 (ItemKind::Directory, ItemKind::Directory) => return Ok(item.item.id),
-                (ItemKind::File, ItemKind::File) if overwrite => {
-                    if !self.has(deepest, Perm::WX) || !self.has(item, Perm::W) {
-                        return Err(TreeError::Forbidden);
-                    }
-                }
+                (ItemKind::File, ItemKind::File) if overwrite => {}
                 _ => return Err(TreeError::AlreadyExists(resolved.path.clone())),
             }
-        } else if !self.has(deepest, Perm::WX) {
+        }
+        let Some(deepest) = existing.last() else {
             return Err(TreeError::Forbidden);
+        };
+        if !self.has(deepest, Perm::WX) {
+            return Err(TreeError::Forbidden);
+        }
+        if let (true, Some(item)) = (all_ancestors_exist, &resolved.item) {
+            // Overwriting a file also needs W on it.
+            if !self.has(item, Perm::W) {
+                return Err(TreeError::Forbidden);
+            }
         }
         // The new items, each inheriting from the one above it.
         let mut parent = deepest.acl.clone();

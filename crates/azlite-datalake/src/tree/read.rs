@@ -63,7 +63,12 @@ impl FileSystem<'_> {
         // One more than asked tells whether the folder goes on.
         let mut children = self
             .store
-            .dls_list_children(self.account, path, after.filter(|a| !a.is_empty()), size + 1)
+            .dls_list_children(
+                self.account,
+                path,
+                after.filter(|a| !a.is_empty()),
+                size + 1,
+            )
             .await?;
         let more = children.len() > size;
         children.truncate(size);
@@ -99,7 +104,11 @@ impl FileSystem<'_> {
             file_count: 0,
             length: 0,
         };
-        for below in self.store.dls_list_descendants(self.account, path, false).await? {
+        for below in self
+            .store
+            .dls_list_descendants(self.account, path, false)
+            .await?
+        {
             match below.kind {
                 ItemKind::Directory => {
                     if !self.has(&Entry::new(below)?, Perm::RX) {

@@ -2,7 +2,9 @@
 
 use axum::body::Body;
 use azlite_posix_acl::{Mode, Perm};
-use azlite_store::datalake::{AppendOutcome, ConcatOutcome, DeleteOutcome, ItemKind, RenameOutcome};
+use azlite_store::datalake::{
+    AppendOutcome, ConcatOutcome, DeleteOutcome, ItemKind, RenameOutcome,
+};
 
 use super::{FileSystem, TreeError};
 use crate::path;
@@ -200,7 +202,9 @@ impl FileSystem<'_> {
         delete_source_directory: bool,
     ) -> Result<(), TreeError> {
         if sources.is_empty() {
-            return Err(TreeError::InvalidArgument("no sources to concatenate".into()));
+            return Err(TreeError::InvalidArgument(
+                "no sources to concatenate".into(),
+            ));
         }
         let resolved = self.resolve(target).await?;
         match &resolved.item {

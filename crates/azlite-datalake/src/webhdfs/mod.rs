@@ -55,7 +55,11 @@ fn request_url(parts: &Parts) -> String {
         .map(str::to_owned)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()))
         .unwrap_or_default();
-    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     format!("https://{host}{}{query}", parts.uri.path())
 }
 
@@ -128,7 +132,9 @@ pub(crate) async fn dispatch(
     };
     let account = account::find(service.store.as_ref(), name).await?;
     let token = auth::bearer(&parts.headers).ok_or_else(|| {
-        DataLakeError::unauthenticated("The request has no bearer token in its Authorization header.")
+        DataLakeError::unauthenticated(
+            "The request has no bearer token in its Authorization header.",
+        )
     })?;
     let keys = service.keys.key_ring();
     let now = service.clock.now();
@@ -180,7 +186,9 @@ pub(crate) async fn dispatch(
         Operation::GetContentSummary => ok(wire::content_summary(
             &fs.content_summary(&path).await.map_err(failed)?,
         )),
-        Operation::GetAclStatus => ok(wire::acl_status(&fs.acl_status(&path).await.map_err(failed)?)),
+        Operation::GetAclStatus => ok(wire::acl_status(
+            &fs.acl_status(&path).await.map_err(failed)?,
+        )),
         Operation::CheckAccess { fsaction } => {
             fs.check_access(&path, fsaction).await.map_err(failed)?;
             Ok(empty(StatusCode::OK))
@@ -214,9 +222,9 @@ pub(crate) async fn dispatch(
             fs.append(&path, offset, body).await.map_err(failed)?;
             Ok(empty(StatusCode::OK))
         }
-        Operation::Delete { recursive } => {
-            ok(wire::boolean(fs.delete(&path, recursive).await.map_err(failed)?))
-        }
+        Operation::Delete { recursive } => ok(wire::boolean(
+            fs.delete(&path, recursive).await.map_err(failed)?,
+        )),
         Operation::Rename { destination } => ok(wire::boolean(
             fs.rename(&path, &destination).await.map_err(failed)?,
         )),
@@ -243,7 +251,9 @@ pub(crate) async fn dispatch(
             change(&fs, &path, AclChange::Permission(permission), name).await
         }
         Operation::SetAcl(spec) => change(&fs, &path, AclChange::Set(spec), name).await,
-        Operation::ModifyAclEntries(spec) => change(&fs, &path, AclChange::Modify(spec), name).await,
+        Operation::ModifyAclEntries(spec) => {
+            change(&fs, &path, AclChange::Modify(spec), name).await
+        }
         Operation::RemoveAclEntries(keys) => {
             change(&fs, &path, AclChange::RemoveEntries(keys), name).await
         }

@@ -176,9 +176,9 @@ impl Params {
     }
 
     fn required(&self, name: &str) -> Result<&str, DataLakeError> {
-        self.get(name)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| DataLakeError::illegal_argument(format!("The parameter '{name}' is required.")))
+        self.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+            DataLakeError::illegal_argument(format!("The parameter '{name}' is required."))
+        })
     }
 
     fn absolute_path(&self, name: &str, value: &str) -> Result<String, DataLakeError> {
@@ -187,7 +187,9 @@ impl Params {
 }
 
 fn invalid(name: &str, value: &str) -> DataLakeError {
-    DataLakeError::illegal_argument(format!("Invalid value for webhdfs parameter \"{name}\": {value}"))
+    DataLakeError::illegal_argument(format!(
+        "Invalid value for webhdfs parameter \"{name}\": {value}"
+    ))
 }
 
 /// Parses `method` and `params` into an operation.
@@ -216,7 +218,10 @@ pub fn parse(method: &Method, params: &Params) -> Result<Operation, DataLakeErro
             list_size: params
                 .number("listsize")?
                 .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-            list_after: params.get("listafter").filter(|v| !v.is_empty()).map(str::to_owned),
+            list_after: params
+                .get("listafter")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
         },
         "GETFILESTATUS" => Operation::GetFileStatus,
         "GETCONTENTSUMMARY" => Operation::GetContentSummary,
@@ -278,8 +283,14 @@ pub fn parse(method: &Method, params: &Params) -> Result<Operation, DataLakeErro
             permission: params.mode("permission")?.unwrap_or(Mode::from_bits(0o755)),
         },
         "SETOWNER" => {
-            let owner = params.get("owner").filter(|v| !v.is_empty()).map(str::to_owned);
-            let group = params.get("group").filter(|v| !v.is_empty()).map(str::to_owned);
+            let owner = params
+                .get("owner")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned);
+            let group = params
+                .get("group")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned);
             if owner.is_none() && group.is_none() {
                 return Err(DataLakeError::illegal_argument(
                     "SETOWNER needs an owner or a group.",
@@ -319,15 +330,33 @@ mod tests {
     fn op_and_names_in_any_case() {
         assert_eq!(
             op(Method::GET, "op=LISTSTATUS").unwrap(),
-            Operation::ListStatus { list_size: None, list_after: None }
+            Operation::ListStatus {
+                list_size: None,
+                list_after: None
+            }
         );
         assert_eq!(
-            op(Method::GET, "OP=liststatus&listSize=4000&listAfter=b&api-version=2018-09-01").unwrap(),
-            Operation::ListStatus { list_size: Some(4000), list_after: Some("b".into()) }
+            op(
+                Method::GET,
+                "OP=liststatus&listSize=4000&listAfter=b&api-version=2018-09-01"
+            )
+            .unwrap(),
+            Operation::ListStatus {
+                list_size: Some(4000),
+                list_after: Some("b".into())
+            }
         );
         assert_eq!(
-            op(Method::PUT, "op=CREATE&overwrite=true&write=true&syncFlag=DATA&leaseid=x&filesessionid=y").unwrap(),
-            Operation::Create { overwrite: true, permission: None, write: true }
+            op(
+                Method::PUT,
+                "op=CREATE&overwrite=true&write=true&syncFlag=DATA&leaseid=x&filesessionid=y"
+            )
+            .unwrap(),
+            Operation::Create {
+                overwrite: true,
+                permission: None,
+                write: true
+            }
         );
         assert_eq!(
             op(Method::DELETE, "OP=DELETE&recursive=True").unwrap(),
@@ -335,7 +364,9 @@ mod tests {
         );
         assert_eq!(
             op(Method::PUT, "OP=RENAME&destination=dir%2Ffoo").unwrap(),
-            Operation::Rename { destination: "/dir/foo".into() }
+            Operation::Rename {
+                destination: "/dir/foo".into()
+            }
         );
     }
 

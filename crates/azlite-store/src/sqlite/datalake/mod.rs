@@ -11,11 +11,11 @@ use rusqlite::{Connection, Row, Transaction, params};
 use super::SqliteStore;
 use super::arm::rows::{below, folded_id};
 use super::convert::backend;
+use crate::StoreResult;
 use crate::datalake::{
     AppendOutcome, ConcatOutcome, CreateOutcome, DataLakeItem, DataLakeStore, DeleteOutcome,
     FileExtent, ItemKind, NewItem, RenameOutcome,
 };
-use crate::StoreResult;
 
 /// The columns [`item_row`] reads.
 const ITEM_COLUMNS: &str = "id, account_id, path, is_dir, owner, grp, acl, sticky, length, \
@@ -145,7 +145,11 @@ impl DataLakeStore for SqliteStore {
         let account = folded_id(account);
         let dir = dir.to_owned();
         // Children's paths share the prefix `dir/`, so path order is name order.
-        let prefix = if dir == "/" { "/".to_owned() } else { format!("{dir}/") };
+        let prefix = if dir == "/" {
+            "/".to_owned()
+        } else {
+            format!("{dir}/")
+        };
         let after = after.map(|a| format!("{prefix}{a}")).unwrap_or_default();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |conn| {
@@ -283,7 +287,9 @@ impl DataLakeStore for SqliteStore {
                     "UPDATE datalake_items SET owner = ?3, grp = ?4, acl = ?5, sticky = ?6 \
                      WHERE account_id_folded = ?1 AND path = ?2",
                 )
-                .and_then(|mut stmt| stmt.execute(params![account, path, owner, group, acl, sticky]))
+                .and_then(|mut stmt| {
+                    stmt.execute(params![account, path, owner, group, acl, sticky])
+                })
                 .map_err(backend)?;
             Ok(changed > 0)
         })

@@ -135,7 +135,10 @@ pub(super) fn append(
             "SELECT length FROM datalake_items WHERE id = ?1 AND account_id_folded = ?2 \
              AND is_dir = 0",
         )
-        .and_then(|mut stmt| stmt.query_row(params![file_id, account], |r| r.get(0)).optional())
+        .and_then(|mut stmt| {
+            stmt.query_row(params![file_id, account], |r| r.get(0))
+                .optional()
+        })
         .map_err(backend)?;
     let Some(length) = length else {
         return Ok(AppendOutcome::NotFound);
@@ -148,14 +151,13 @@ pub(super) fn append(
         return Ok(AppendOutcome::Appended(length));
     };
     let new_length = length + extent_length;
-    let (at, extent_length, new_length) = (to_i64(length)?, to_i64(extent_length)?, to_i64(new_length)?);
+    let (at, extent_length, new_length) =
+        (to_i64(length)?, to_i64(extent_length)?, to_i64(new_length)?);
     tx.prepare_cached(
         "INSERT INTO datalake_extents (file_id, account_id_folded, offset, extent_id, length) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )
-    .and_then(|mut stmt| {
-        stmt.execute(params![file_id, account, at, extent_id, extent_length])
-    })
+    .and_then(|mut stmt| stmt.execute(params![file_id, account, at, extent_id, extent_length]))
     .map_err(backend)?;
     tx.prepare_cached(
         "UPDATE datalake_items SET length = ?2, modification_time = ?3 WHERE id = ?1",
@@ -163,7 +165,9 @@ pub(super) fn append(
     .and_then(|mut stmt| stmt.execute(params![file_id, new_length, now_ms]))
     .map_err(backend)?;
     tx.commit().map_err(backend)?;
-    Ok(AppendOutcome::Appended(u64::try_from(new_length).unwrap_or_default()))
+    Ok(AppendOutcome::Appended(
+        u64::try_from(new_length).unwrap_or_default(),
+    ))
 }
 
 pub(super) fn delete(
@@ -233,7 +237,12 @@ pub(super) fn rename(
          WHERE account_id_folded = ?1 AND path IN (?2, ?4)",
     )
     .and_then(|mut stmt| {
-        stmt.execute(params![account, to_parent, now_ms, parent_of(from).unwrap_or("/")])
+        stmt.execute(params![
+            account,
+            to_parent,
+            now_ms,
+            parent_of(from).unwrap_or("/")
+        ])
     })
     .map_err(backend)?;
     tx.commit().map_err(backend)?;
