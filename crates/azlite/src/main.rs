@@ -8,6 +8,7 @@ mod ad;
 mod ca;
 mod client;
 mod clock;
+mod dls;
 mod group;
 mod identity;
 mod imds;
@@ -89,6 +90,11 @@ enum Command {
         #[command(subcommand)]
         command: keyvault::KeyvaultCommand,
     },
+    /// Data Lake Store Gen1 (as `az dls`).
+    Dls {
+        #[command(subcommand)]
+        command: dls::DlsCommand,
+    },
 }
 
 impl Cli {
@@ -137,6 +143,7 @@ fn main() -> ExitCode {
                 Command::Vm { command } => vm::run(&data_dir, command).await,
                 Command::Ad { command } => ad::run(&data_dir, command).await,
                 Command::Keyvault { command } => keyvault::run(&data_dir, command).await,
+                Command::Dls { command } => dls::run(&data_dir, command).await,
             }
         })
     });
