@@ -659,3 +659,62 @@ async fn concurrent_appenders_lose_nothing_acknowledged_and_it_survives_a_restar
         .await;
     assert_eq!(again, bytes);
 }
+
+/// The tutorial's upload with curl itself: `curl -i -X PUT -L -T Test1.txt` prints 100
+/// Continue, 307 Temporary Redirect, 100 Continue, 201 Created (to 127.0.0.1 only: the
+/// account's name is resolved to the test listener with `--resolve`).
+#[tokio::test]
+async fn curl_prints_the_tutorials_upload_sequence() {
+    let cloud = TestCloud::start().await.unwrap();
+    create_account(&cloud).await;
+    let owner = cloud.owner_v1_token(DATALAKE).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Test1.txt");
+    std::fs::write(&file, "Test file.\n").unwrap();
+    let port = cloud.addr.port();
+    let host = format!("{ACCOUNT}.azuredatalakestore.net");
+    let url = format!("https://{host}:{port}/webhdfs/v1/TestFolder/Test1.txt?op=CREATE");
+    let output = tokio::process::Command::new("curl")
+        .args(["-s", "-i", "-X", "PUT", "-L", "-T"])
+        .arg(&file)
+        .arg("--cacert")
+        .arg(&cloud.info.ca_certificate)
+        .args([
+            "--resolve",
+            &format!("{host}:{port}:127.0.0.1"),
+            "--noproxy",
+            "*",
+        ])
+        .args(["-H", &format!("Authorization: Bearer {owner}"), &url])
+        .output()
+        .await
+        .expect("curl runs");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let statuses: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("HTTP/"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "HTTP/1.1 100 Continue",
+            "HTTP/1.1 307 Temporary Redirect",
+            "HTTP/1.1 100 Continue",
+            "HTTP/1.1 201 Created"
+        ],
+        "{printed}"
+    );
+    let lake = Lake {
+        http: client(&cloud),
+    };
+    let (_, _, bytes) = lake
+        .call(
+            &owner,
+            "GET",
+            "/TestFolder/Test1.txt?op=OPEN&read=true",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(bytes, b"Test file.\n");
+}
