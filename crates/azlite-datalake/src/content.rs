@@ -132,7 +132,7 @@ mod tests {
             .unwrap();
         let bytes = body.collect().await.unwrap().to_bytes();
         assert_eq!(&bytes[..], b"llo wor");
-        extents.remove(&[a.clone()]).await;
+        extents.remove(std::slice::from_ref(&a)).await;
         assert!(
             extents
                 .read(vec![ExtentRange {

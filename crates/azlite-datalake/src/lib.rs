@@ -116,10 +116,10 @@ async fn handle(State(service): State<Arc<DataLake>>, request: Request) -> Respo
     if ok {
         headers.insert("status", HeaderValue::from_static("0x0"));
     }
-    if !headers.contains_key("x-ms-request-id") {
-        if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-            headers.insert("x-ms-request-id", id);
-        }
+    if !headers.contains_key("x-ms-request-id")
+        && let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+    {
+        headers.insert("x-ms-request-id", id);
     }
     response
 }

@@ -38,7 +38,7 @@ pub fn permitted(acl: &Acl, caller: &Caller<'_>, want: Perm) -> bool {
     }
     let mut in_group_class = false;
     let mut granted = Perm::NONE;
-    if caller.groups.iter().any(|g| *g == acl.group) {
+    if caller.groups.contains(&acl.group) {
         in_group_class = true;
         granted = granted.or(access.group);
     }

@@ -243,12 +243,11 @@ impl FileSystem<'_> {
             ConcatOutcome::NotAFile(p) => return Err(TreeError::NotAFile(p)),
         }
         folders.dedup();
-        if delete_source_directory {
-            if let [folder] = folders.as_slice() {
-                if folder != "/" && !target.starts_with(&format!("{folder}/")) {
-                    self.delete(folder, true).await?;
-                }
-            }
+        if let ([folder], true) = (folders.as_slice(), delete_source_directory)
+            && folder != "/"
+            && !target.starts_with(&format!("{folder}/"))
+        {
+            self.delete(folder, true).await?;
         }
         Ok(())
     }
