@@ -286,6 +286,15 @@ impl azlite_authz::DataActionCheck for Arm {
         self.read_index()
             .check_data_action(principal, scope, data_action)
     }
+
+    fn check_action(
+        &self,
+        principal: ObjectId,
+        scope: &ResourceId,
+        action: &str,
+    ) -> azlite_authz::Decision<'static> {
+        azlite_authz::DataActionCheck::check_action(&*self.read_index(), principal, scope, action)
+    }
 }
 
 fn to_assignment(record: &RoleAssignmentRecord) -> Assignment {

@@ -20,6 +20,21 @@ pub trait DataActionCheck: Send + Sync {
         scope: &Scope,
         data_action: &str,
     ) -> Decision<'static>;
+
+    /// May `principal` perform the control-plane action `action` (e.g.
+    /// `Microsoft.DataLakeStore/accounts/Superuser/action`) at `scope`? Only the `actions`
+    /// of the roles assigned at `scope` or above count.
+    ///
+    /// Why a data plane asks about a control action: Data Lake Store Gen1's superusers are
+    /// the principals that hold its `Superuser/action` and may write role assignments on
+    /// the account (the Owner role; reference dataplane-protocol.md §4.6), which no data
+    /// action expresses. Implementations that cannot answer deny.
+    fn check_action(&self, principal: ObjectId, scope: &Scope, action: &str) -> Decision<'static> {
+        let _ = (principal, scope, action);
+        Decision::Deny {
+            reason: crate::DenyReason::NoAssignment,
+        }
+    }
 }
 
 impl AssignmentIndex {
@@ -46,5 +61,13 @@ impl DataActionCheck for AssignmentIndex {
         data_action: &str,
     ) -> Decision<'static> {
         AssignmentIndex::check_data_action(self, principal, scope, data_action)
+    }
+
+    fn check_action(&self, principal: ObjectId, scope: &Scope, action: &str) -> Decision<'static> {
+        let action = Action::control(action);
+        match self.check(principal, scope, &action) {
+            Decision::Allow(proof) => Decision::Allow(proof.into_owned()),
+            Decision::Deny { reason } => Decision::Deny { reason },
+        }
     }
 }

@@ -118,6 +118,7 @@ pub(crate) struct Services {
     pub(crate) arm: Router,
     pub(crate) graph: Router,
     pub(crate) keyvault: Router,
+    pub(crate) datalake: Router,
     pub(crate) admin: Router,
 }
 
@@ -145,7 +146,13 @@ pub(crate) async fn dispatch(State(services): State<Services>, mut request: Requ
                 .insert(azlite_keyvault::VaultHost(name));
             services.keyvault
         }
-        Service::Blob(_) | Service::DataLake(_) => {
+        Service::DataLake(name) => {
+            request
+                .extensions_mut()
+                .insert(azlite_datalake::DataLakeHost(name));
+            services.datalake
+        }
+        Service::Blob(_) => {
             return not_served(
                 &host,
                 "this service is not available in this version of azlite",

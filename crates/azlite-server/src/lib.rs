@@ -66,6 +66,9 @@ pub enum StartError {
     /// The CA or the server certificate failed.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The content directory (file and blob bytes) could not be opened or swept.
+    #[error("cannot open the content directory")]
+    Content(#[from] azlite_content::ContentError),
     /// `connection.json` could not be written.
     #[error("cannot write {path}")]
     ConnectionFile {
@@ -86,6 +89,7 @@ pub struct Cloud {
     arm: Arc<Arm>,
     graph: Arc<Graph>,
     keyvault: Arc<azlite_keyvault::KeyVault>,
+    datalake: Arc<azlite_datalake::DataLake>,
     imds: Option<Arc<azlite_imds::Imds>>,
     demo: Option<Demo>,
     bootstrap: Arc<Bootstrap>,
@@ -177,6 +181,14 @@ impl Cloud {
                 ),
             },
         ));
+        let content = open_content(&dir, store.as_ref()).await?;
+        let datalake = Arc::new(azlite_datalake::DataLake::new(
+            store.clone(),
+            sts.clone(),
+            dyn_clock.clone(),
+            arm.clone(),
+            azlite_datalake::Extents::new(content),
+        ));
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -215,6 +227,7 @@ impl Cloud {
             arm,
             graph,
             keyvault,
+            datalake,
             imds,
             demo,
             bootstrap: Arc::new(bootstrap),
@@ -321,6 +334,7 @@ impl Cloud {
             arm: self.arm.clone().router(),
             graph: self.graph.clone().router(),
             keyvault: self.keyvault.clone().router(),
+            datalake: self.datalake.clone().router(),
             admin: Router::new().nest(
                 "/azlite/admin",
                 admin::router(self.sts.clone(), self.clock.clone(), self.bootstrap.clone()),
@@ -381,4 +395,33 @@ async fn owner_secret(
     }
     tracing::warn!("connection.json is missing or stale: adding a new client secret for the owner");
     Ok(azlite_sts::add_client_secret(store.as_ref(), bootstrap.owner_app.app_id, now).await?)
+}
+
+/// Opens `<data dir>/content/`, the extents of every service that stores bytes, and removes
+/// what no committed metadata refers to (puts a crash interrupted, files and accounts
+/// deleted since): the union of every service's references, read before serving, so no put
+/// is in flight.
+async fn open_content(
+    dir: &std::path::Path,
+    store: &dyn Store,
+) -> Result<Arc<dyn azlite_content::ExtentStore>, StartError> {
+    let content = Arc::new(azlite_content::LocalExtentStore::open(dir.join("content"))?);
+    let mut referenced = std::collections::HashSet::new();
+    for id in store.dls_referenced_extents().await? {
+        match id.parse() {
+            Ok(id) => {
+                referenced.insert(id);
+            }
+            Err(_) => tracing::warn!(extent = %id, "the store names an invalid extent id"),
+        }
+    }
+    let report = azlite_content::sweep::sweep_orphans(
+        content.as_ref(),
+        &referenced,
+        std::time::Duration::ZERO,
+        true,
+    )
+    .await?;
+    tracing::debug!(?report, "swept the content directory");
+    Ok(content)
 }

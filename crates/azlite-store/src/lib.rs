@@ -16,6 +16,7 @@
 //! an object keeps its creation time and its place in the insertion order.
 
 pub mod conformance;
+pub mod datalake;
 mod error;
 mod models;
 pub mod seal;
@@ -24,6 +25,7 @@ mod sqlite;
 mod storage_account_keys;
 mod vault_secrets;
 
+pub use datalake::DataLakeStore;
 pub use error::StoreError;
 pub use models::{
     Application, Deletion, KeyCredential, PasswordCredential, Resource, ResourceGroup,
@@ -201,6 +203,7 @@ pub trait ArmStore: Send + Sync {
 /// Everything a backend provides.
 pub trait Store:
     DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + StorageAccountKeyStore
+        + DataLakeStore
 {
 }
 
@@ -211,5 +214,6 @@ impl<T> Store for T where
         + ArmStore
         + SecretStore
         + StorageAccountKeyStore
+        + DataLakeStore
 {
 }

@@ -58,6 +58,10 @@ conformance_tests!(
     secret_cascade,
     storage_account_keys,
     storage_account_key_cascade,
+    datalake_tree,
+    datalake_appends,
+    datalake_changes,
+    datalake_cascade,
 );
 
 #[tokio::test]

@@ -46,6 +46,7 @@ fn dependencies_point_one_way() {
         ("azlite-content", &[]),
         // Storage request signing (Shared Key, SAS): shared by Blob, ARM and Data Lake Gen2.
         ("azlite-storage-auth", &[]),
+        ("azlite-posix-acl", &[]),
         // Services: pure crates and the store's traits; never another service.
         (
             "azlite-sts",
@@ -84,6 +85,19 @@ fn dependencies_point_one_way() {
                 "azlite-store",
             ],
         ),
+        // Data Lake Store Gen1: accounts and trees through the store's traits; superusers
+        // only through `azlite_authz::DataActionCheck`; the ACL model is a pure crate.
+        (
+            "azlite-datalake",
+            &[
+                "azlite-types",
+                "azlite-token",
+                "azlite-authz",
+                "azlite-store",
+                "azlite-content",
+                "azlite-posix-acl",
+            ],
+        ),
         // The composition root may use everything below it.
         (
             "azlite-server",
@@ -97,6 +111,9 @@ fn dependencies_point_one_way() {
                 "azlite-graph",
                 "azlite-imds",
                 "azlite-keyvault",
+                "azlite-datalake",
+                "azlite-posix-acl",
+                "azlite-content",
             ],
         ),
         // `azlite run`: a client of a running server, which it reaches through the server
@@ -153,6 +170,8 @@ fn only_the_server_names_a_storage_backend() {
         "azlite-graph",
         "azlite-imds",
         "azlite-keyvault",
+        "azlite-datalake",
+        "azlite-posix-acl",
         "azlite-authz",
         "azlite-token",
         "azlite-types",

@@ -1,11 +1,12 @@
-//! `azlite dls …`, as `az dls …`: Data Lake Store Gen1 accounts
-//! ([`crate::dls_account`]). The file system joins here as a sibling of `account`.
+//! `azlite dls …`, as `az dls …`: Data Lake Store Gen1 accounts ([`crate::dls_account`])
+//! and their file systems ([`crate::dls_fs`]).
 
 use std::path::Path;
 
 use clap::Subcommand;
 
 use crate::dls_account::{self, AccountCommand};
+use crate::dls_fs::{self, FsCommand};
 
 /// Data Lake Store commands.
 #[derive(Debug, Subcommand)]
@@ -15,10 +16,16 @@ pub(crate) enum DlsCommand {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// The file system of an account (as `az dls fs`).
+    Fs {
+        #[command(subcommand)]
+        command: FsCommand,
+    },
 }
 
 pub(crate) async fn run(data_dir: &Path, command: DlsCommand) -> anyhow::Result<()> {
     match command {
         DlsCommand::Account { command } => dls_account::run(data_dir, command).await,
+        DlsCommand::Fs { command } => dls_fs::run(data_dir, command).await,
     }
 }

@@ -10,6 +10,7 @@ mod client;
 mod clock;
 mod dls;
 mod dls_account;
+mod dls_fs;
 mod group;
 mod identity;
 mod imds;
@@ -102,7 +103,7 @@ enum Command {
         #[command(subcommand)]
         command: storage::StorageCommand,
     },
-    /// Data Lake Store Gen1 accounts (as `az dls`).
+    /// Data Lake Store Gen1: accounts and file systems (as `az dls`).
     Dls {
         #[command(subcommand)]
         command: dls::DlsCommand,

@@ -23,6 +23,7 @@ mod arm;
 mod arm_deletion;
 mod batch;
 mod credentials;
+mod datalake;
 mod fixtures;
 mod keys;
 mod principals;
@@ -37,6 +38,7 @@ pub use arm_deletion::{
 };
 pub use batch::{batch_atomicity, batch_deletions};
 pub use credentials::{credentials, service_principal_deletion};
+pub use datalake::{datalake_appends, datalake_cascade, datalake_changes, datalake_tree};
 pub use keys::{settings, signing_keys};
 pub use principals::{applications, service_principals};
 pub use secrets::{secret_cascade, secret_deletion, secrets};
@@ -73,4 +75,8 @@ pub async fn run_all(store: &dyn Store) {
     secret_cascade(store).await;
     storage_account_keys(store).await;
     storage_account_key_cascade(store).await;
+    datalake_tree(store).await;
+    datalake_appends(store).await;
+    datalake_changes(store).await;
+    datalake_cascade(store).await;
 }

@@ -49,6 +49,13 @@ const MIGRATIONS: &[Migration] = &[
         name: "storage account keys",
         sql: include_str!("migrations/0006_storage_account_keys.sql"),
     },
+    // Data Lake's migration is numbered 8 for when Blob's and storage accounts' (5-7) land
+    // before it; until then it is the fifth.
+    Migration {
+        version: 6,
+        name: "Data Lake Store Gen1 file trees",
+        sql: include_str!("migrations/0008_datalake.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
