@@ -67,10 +67,13 @@ fn decode(segment: &str) -> String {
 
 /// Parses a request path (without the query string).
 ///
-/// Empty segments are kept, not dropped: `/subscriptions/{s}/resourceGroups//providers/…`
-/// must not become the scope `/subscriptions/{s}/resourceGroups`. Leading slashes and one
-/// trailing `/` are allowed; any other empty segment makes the path invalid (a 400 for an
-/// authorization path, whose scope it breaks).
+/// For an authorization path, empty segments are kept, not dropped:
+/// `/subscriptions/{s}/resourceGroups//providers/…` must not become the scope
+/// `/subscriptions/{s}/resourceGroups`, so such a path is a 400 for the scope it breaks.
+/// Every other path reads as ARM reads it, with empty segments skipped: az sends
+/// `…/providers/Microsoft.ManagedIdentity//userAssignedIdentities/{name}` for
+/// `az resource show --resource-type`, and Azure answers it. What such a path names is still
+/// parsed into typed ids, so a skipped segment cannot turn into a different scope.
 pub(crate) fn parse(path: &str) -> Operation {
     let trimmed = path.trim_start_matches('/');
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
@@ -83,9 +86,7 @@ pub(crate) fn parse(path: &str) -> Operation {
     if let Some(op) = parse_authorization(&s) {
         return op;
     }
-    if s.iter().any(|seg| seg.is_empty()) {
-        return Operation::Invalid;
-    }
+    let s: Vec<&str> = s.into_iter().filter(|seg| !seg.is_empty()).collect();
     if let Some(op) = providers::parse(&s) {
         return op.map_or(Operation::Invalid, Operation::Provider);
     }
@@ -344,8 +345,8 @@ mod tests {
                 Operation::RoleAssignment(scope.parse().unwrap(), g.to_owned()),
             );
         }
-        // A trailing slash and leading slashes are harmless; other empty segments make a
-        // path invalid.
+        // A trailing slash and leading slashes are harmless; outside authorization paths,
+        // other empty segments are skipped, as ARM does (az sends some).
         let sub: SubscriptionId = SUB.parse().unwrap();
         assert_eq!(
             parse(&format!("/subscriptions/{SUB}/resourceGroups/rg/")),
@@ -357,8 +358,14 @@ mod tests {
         );
         assert_eq!(
             parse(&format!("/subscriptions/{SUB}//resourceGroups/rg")),
-            Operation::Invalid
+            Operation::ResourceGroup(sub, "rg".into())
         );
+        assert!(matches!(
+            parse(&format!(
+                "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity//userAssignedIdentities/id1"
+            )),
+            Operation::Provider(_)
+        ));
     }
 
     #[test]

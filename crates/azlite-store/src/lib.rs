@@ -202,8 +202,13 @@ pub trait ArmStore: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-    DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + StorageAccountKeyStore
-        + DataLakeStore
+    DirectoryStore
+    + SigningKeyStore
+    + SettingsStore
+    + ArmStore
+    + SecretStore
+    + StorageAccountKeyStore
+    + DataLakeStore
 {
 }
 
