@@ -1,5 +1,5 @@
 //! Storage for azlite: the models as they are stored (Key Vault's secrets in
-//! [`SecretStore`]), the traits every backend implements,
+//! [`SecretStore`], Blob Storage's containers and blobs in [`BlobStore`]), the traits every backend implements,
 //! one error type, and the embedded SQLite backend.
 //!
 //! Architecture Invariant: services depend on the traits in this crate ([`Store`] and its
@@ -15,6 +15,7 @@
 //! credentials, which carry no creation time, by insertion order. An upsert that replaces
 //! an object keeps its creation time and its place in the insertion order.
 
+mod blobs;
 pub mod conformance;
 mod error;
 mod models;
@@ -22,6 +23,10 @@ mod secrets;
 mod sqlite;
 mod vault_secrets;
 
+pub use blobs::{
+    BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
+    UncommittedBlock, UnixMillis,
+};
 pub use error::StoreError;
 pub use models::{
     Application, Deletion, KeyCredential, PasswordCredential, Resource, ResourceGroup,
@@ -195,6 +200,12 @@ pub trait ArmStore: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore {}
+pub trait Store:
+    DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + BlobStore
+{
+}
 
-impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore> Store for T {}
+impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + BlobStore> Store
+    for T
+{
+}

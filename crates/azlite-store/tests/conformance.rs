@@ -56,6 +56,11 @@ conformance_tests!(
     secrets,
     secret_deletion,
     secret_cascade,
+    blob_containers,
+    blob_writes,
+    blob_uncommitted_blocks,
+    blob_listing,
+    blob_cascade,
 );
 
 #[tokio::test]
@@ -87,7 +92,7 @@ async fn the_file_is_in_wal_mode_at_the_latest_schema() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
 
 #[tokio::test]
@@ -124,7 +129,7 @@ async fn a_store_from_a_newer_azlite_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::TooNew {
             found: 99,
-            known: 4,
+            known: 5,
         }) => {}
         other => panic!("expected TooNew, got {other:?}"),
     }

@@ -42,6 +42,13 @@ const MIGRATIONS: &[Migration] = &[
         name: "Key Vault secrets",
         sql: include_str!("migrations/0004_keyvault_secrets.sql"),
     },
+    // The file is numbered as planned across branches (0005 and 0006 land from others);
+    // its version is its place in this list.
+    Migration {
+        version: 5,
+        name: "Blob Storage containers, blobs and blocks",
+        sql: include_str!("migrations/0007_blob.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

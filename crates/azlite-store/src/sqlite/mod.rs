@@ -17,10 +17,13 @@
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
-//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], and Key Vault's secrets ([`vault_secrets`]).
+//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]), and Blob Storage's containers, blobs and
+//! blocks ([`blobs`], [`blob_writes`]).
 
 mod arm;
 mod batch;
+mod blob_writes;
+mod blobs;
 mod convert;
 mod directory;
 mod keys;
