@@ -88,19 +88,19 @@ pub(crate) fn check_digests(
     md5: Option<&[u8]>,
     crc64: Option<u64>,
 ) -> Result<(), BlobError> {
-    if let Some(sent) = md5 {
-        if sent != info.md5 {
-            return Err(BlobError::new(StatusCode::BAD_REQUEST, "Md5Mismatch", "The MD5 value specified in the request did not match with the MD5 value calculated by the server.")
+    if let Some(sent) = md5
+        && sent != info.md5
+    {
+        return Err(BlobError::new(StatusCode::BAD_REQUEST, "Md5Mismatch", "The MD5 value specified in the request did not match with the MD5 value calculated by the server.")
                 .with_detail("UserSpecifiedMd5", B64.encode(sent))
                 .with_detail("ServerCalculatedMd5", B64.encode(info.md5)));
-        }
     }
-    if let Some(sent) = crc64 {
-        if Some(sent) != info.crc64 {
-            return Err(BlobError::new(StatusCode::BAD_REQUEST, "Crc64Mismatch", "The CRC64 value specified in the request did not match with the CRC64 value calculated by the server.")
+    if let Some(sent) = crc64
+        && Some(sent) != info.crc64
+    {
+        return Err(BlobError::new(StatusCode::BAD_REQUEST, "Crc64Mismatch", "The CRC64 value specified in the request did not match with the CRC64 value calculated by the server.")
                 .with_detail("UserSpecifiedCrc64", B64.encode(sent.to_le_bytes()))
                 .with_detail("ServerCalculatedCrc64", B64.encode(info.crc64.unwrap_or_default().to_le_bytes())));
-        }
     }
     Ok(())
 }

@@ -317,15 +317,15 @@ pub(crate) async fn get_block_list(
         load(context, container).await?;
         return Err(BlobError::blob_not_found());
     }
-    if let Some((blob, _)) = &existing {
-        if header(context.headers, "x-ms-lease-id").is_some() {
-            lease::check_write(
-                context.headers,
-                blob.lease.as_ref(),
-                context.now,
-                Target::Blob,
-            )?;
-        }
+    if let Some((blob, _)) = &existing
+        && header(context.headers, "x-ms-lease-id").is_some()
+    {
+        lease::check_write(
+            context.headers,
+            blob.lease.as_ref(),
+            context.now,
+            Target::Blob,
+        )?;
     }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
     if with_committed {

@@ -46,25 +46,25 @@ pub(crate) fn check_write(
             _ => return Err(failed()),
         }
     }
-    if let Some(list) = header(headers, "if-none-match") {
-        if let Some(c) = current {
-            if list.trim() == "*" {
-                return Err(exists_conflict.unwrap_or_else(failed));
-            }
-            if etag_listed(list, c.etag) {
-                return Err(failed());
-            }
+    if let Some(list) = header(headers, "if-none-match")
+        && let Some(c) = current
+    {
+        if list.trim() == "*" {
+            return Err(exists_conflict.unwrap_or_else(failed));
         }
-    }
-    if let Some(since) = date(headers, "if-modified-since")? {
-        if current.is_none_or(|c| c.last_modified / 1000 <= since) {
+        if etag_listed(list, c.etag) {
             return Err(failed());
         }
     }
-    if let Some(since) = date(headers, "if-unmodified-since")? {
-        if current.is_some_and(|c| c.last_modified / 1000 > since) {
-            return Err(failed());
-        }
+    if let Some(since) = date(headers, "if-modified-since")?
+        && current.is_none_or(|c| c.last_modified / 1000 <= since)
+    {
+        return Err(failed());
+    }
+    if let Some(since) = date(headers, "if-unmodified-since")?
+        && current.is_some_and(|c| c.last_modified / 1000 > since)
+    {
+        return Err(failed());
     }
     Ok(())
 }
@@ -85,24 +85,24 @@ pub(crate) fn check_read(
     headers: &HeaderMap,
     current: Current<'_>,
 ) -> Result<ReadCondition, BlobError> {
-    if let Some(list) = header(headers, "if-match") {
-        if !etag_listed(list, current.etag) {
-            return Err(BlobError::condition_not_met());
-        }
+    if let Some(list) = header(headers, "if-match")
+        && !etag_listed(list, current.etag)
+    {
+        return Err(BlobError::condition_not_met());
     }
-    if let Some(since) = date(headers, "if-unmodified-since")? {
-        if current.last_modified / 1000 > since {
-            return Err(BlobError::condition_not_met());
-        }
+    if let Some(since) = date(headers, "if-unmodified-since")?
+        && current.last_modified / 1000 > since
+    {
+        return Err(BlobError::condition_not_met());
     }
     if let Some(list) = header(headers, "if-none-match") {
         if etag_listed(list, current.etag) {
             return Ok(ReadCondition::NotModified);
         }
-    } else if let Some(since) = date(headers, "if-modified-since")? {
-        if current.last_modified / 1000 <= since {
-            return Ok(ReadCondition::NotModified);
-        }
+    } else if let Some(since) = date(headers, "if-modified-since")?
+        && current.last_modified / 1000 <= since
+    {
+        return Ok(ReadCondition::NotModified);
     }
     Ok(ReadCondition::Proceed)
 }

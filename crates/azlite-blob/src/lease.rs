@@ -136,6 +136,7 @@ fn lease_id_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, Bl
 }
 
 /// What a lease action did: the lease to store and the answer to give.
+#[derive(Debug)]
 pub(crate) struct Outcome {
     /// The lease after the action.
     pub lease: Option<StoredLease>,

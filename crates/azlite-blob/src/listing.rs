@@ -180,7 +180,7 @@ fn container_xml(out: &mut String, c: &ContainerRecord, now: i64, with_metadata:
 
 /// One page of a container's listing: blobs and (with a delimiter) prefixes, in order.
 enum Item {
-    Blob(BlobRecord),
+    Blob(Box<BlobRecord>),
     Prefix(String),
 }
 
@@ -228,7 +228,7 @@ pub(crate) async fn list_blobs(
                 }
                 None => {
                     after = Some(blob.name.clone());
-                    items.push(Item::Blob(blob));
+                    items.push(Item::Blob(Box::new(blob)));
                 }
             }
         }
