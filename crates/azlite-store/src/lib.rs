@@ -1,5 +1,9 @@
 //! Storage for azlite: the models as they are stored (Key Vault's secrets in
+<<<<<<< HEAD
 //! [`SecretStore`], storage accounts' keys in [`StorageAccountKeyStore`]), the traits every backend implements,
+=======
+//! [`SecretStore`], Blob Storage's containers and blobs in [`BlobStore`]), the traits every backend implements,
+>>>>>>> blob
 //! one error type, and the embedded SQLite backend.
 //!
 //! Architecture Invariant: services depend on the traits in this crate ([`Store`] and its
@@ -15,6 +19,7 @@
 //! credentials, which carry no creation time, by insertion order. An upsert that replaces
 //! an object keeps its creation time and its place in the insertion order.
 
+mod blobs;
 pub mod conformance;
 mod error;
 mod models;
@@ -24,6 +29,10 @@ mod sqlite;
 mod storage_account_keys;
 mod vault_secrets;
 
+pub use blobs::{
+    BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
+    UncommittedBlock, UnixMillis,
+};
 pub use error::StoreError;
 pub use models::{
     Application, Deletion, KeyCredential, PasswordCredential, Resource, ResourceGroup,
@@ -200,6 +209,7 @@ pub trait ArmStore: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
+<<<<<<< HEAD
     DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + StorageAccountKeyStore
 {
 }
@@ -211,5 +221,13 @@ impl<T> Store for T where
         + ArmStore
         + SecretStore
         + StorageAccountKeyStore
+=======
+    DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + BlobStore
+{
+}
+
+impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + BlobStore> Store
+    for T
+>>>>>>> blob
 {
 }

@@ -85,6 +85,16 @@ fn dependencies_point_one_way() {
         ),
         // The composition root may use everything below it.
         (
+            "azlite-blob",
+            &[
+                "azlite-types",
+                "azlite-token",
+                "azlite-authz",
+                "azlite-store",
+                "azlite-content",
+            ],
+        ),
+        (
             "azlite-server",
             &[
                 "azlite-types",
@@ -96,6 +106,8 @@ fn dependencies_point_one_way() {
                 "azlite-graph",
                 "azlite-imds",
                 "azlite-keyvault",
+                "azlite-blob",
+                "azlite-content",
             ],
         ),
         // `azlite run`: a client of a running server, which it reaches through the server
