@@ -34,6 +34,7 @@ pub mod operation;
 pub mod policy;
 pub mod request;
 mod service;
+mod signed;
 pub mod wire;
 
 use std::sync::Arc;
@@ -115,6 +116,7 @@ pub struct Blob {
     clock: Arc<dyn Clock>,
     rbac: Arc<dyn DataActionCheck>,
     signed: Option<Arc<dyn SignedRequestVerifier>>,
+    udk: Option<azlite_storage_auth::udk::UserDelegationKeyIssuer>,
     config: BlobConfig,
     signatures: azlite_token::SignatureCache,
 }
@@ -145,6 +147,7 @@ impl Blob {
             clock,
             rbac,
             signed: None,
+            udk: None,
             config,
             signatures: azlite_token::SignatureCache::default(),
         }
@@ -153,6 +156,14 @@ impl Blob {
     /// The same service, verifying Shared Key and SAS with `verifier`.
     pub fn with_signed_requests(mut self, verifier: Arc<dyn SignedRequestVerifier>) -> Self {
         self.signed = Some(verifier);
+        self
+    }
+
+    /// The same service, issuing user delegation keys derived from `secret` (32 random
+    /// bytes the server keeps private and persistent), and accepting user delegation SAS
+    /// signed with them. Without one, `getUserDelegationKey` answers 500.
+    pub fn with_user_delegation_secret(mut self, secret: &[u8]) -> Self {
+        self.udk = Some(azlite_storage_auth::udk::UserDelegationKeyIssuer::new(secret));
         self
     }
 

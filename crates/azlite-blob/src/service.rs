@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 
 use crate::auth::{self, Credential, Verifier};
 use crate::operation::{self, Operation};
@@ -125,12 +124,10 @@ async fn authenticate(
             if matches!(operation, Operation::GetUserDelegationKey) {
                 return Err(policy::permission_mismatch());
             }
-            let Some(verifier) = &blob.signed else {
-                return Err(auth::authentication_failed(
-                    "Shared Key and SAS authentication are not enabled in this azlite.",
-                ));
-            };
-            verifier.verify(account, parts, signed, operation)?;
+            match &blob.signed {
+                Some(verifier) => verifier.verify(account, parts, signed, operation)?,
+                None => crate::signed::verify(blob, account, host, parts, operation).await?,
+            }
             Ok((policy::granted(), None))
         }
     }
@@ -282,18 +279,34 @@ async fn get_user_delegation_key(context: &Context<'_>, body: Body) -> Result<Re
     let Some(caller) = context.caller.map(|c| c.object_id) else {
         return Err(policy::permission_mismatch());
     };
-    let mut value = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut value).map_err(|_| BlobError::internal())?;
+    let (oid, tid) = (caller.to_string(), context.account.tenant.to_string());
+    let (signed_start, signed_expiry) = (iso8601(start_at), iso8601(expiry_at));
+    let Some(value) = crate::signed::user_delegation_key_value(
+        context.blob.udk.as_ref(),
+        &azlite_storage_auth::udk::UserDelegationKeyFields {
+            account: &context.account.name,
+            object_id: &oid,
+            tenant_id: &tid,
+            start: &signed_start,
+            expiry: &signed_expiry,
+            service: "b",
+            version: context.version,
+            delegated_user_tenant_id: None,
+        },
+    ) else {
+        tracing::error!("getUserDelegationKey without a user delegation secret");
+        return Err(BlobError::internal());
+    };
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><UserDelegationKey><SignedOid>{}</SignedOid><SignedTid>{}</SignedTid>\
 <SignedStart>{}</SignedStart><SignedExpiry>{}</SignedExpiry><SignedService>b</SignedService><SignedVersion>{}</SignedVersion>\
 <Value>{}</Value></UserDelegationKey>",
-        caller,
-        context.account.tenant,
-        xml_escape(&iso8601(start_at)),
-        xml_escape(&iso8601(expiry_at)),
+        oid,
+        tid,
+        xml_escape(&signed_start),
+        xml_escape(&signed_expiry),
         xml_escape(context.version),
-        base64::engine::general_purpose::STANDARD.encode(value),
+        value,
     );
     Ok(xml_response(StatusCode::OK, body))
 }

@@ -199,7 +199,11 @@ impl Cloud {
                         .map_or("login.microsoftonline.com", |h| h)
                 ),
             },
-        ));
+        )
+        .with_user_delegation_secret(&vault_key::load_or_create_secret(
+            &dir,
+            vault_key::USER_DELEGATION_KEY_FILE,
+        )?));
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -387,8 +391,6 @@ pub async fn serve_plain_http(
         .await
 }
 
-<<<<<<< HEAD
-=======
 /// How long an uncommitted block is kept (Azure discards them after a week).
 const UNCOMMITTED_BLOCK_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
 
@@ -430,15 +432,6 @@ async fn open_content(
     Ok(Arc::new(content))
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
->>>>>>> blob
 /// The owner's secret: new on the first start; afterwards the one in `connection.json`. If
 /// that file is gone (or names another owner), a new secret is added: secrets are stored
 /// only as hashes.

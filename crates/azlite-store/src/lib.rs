@@ -1,9 +1,5 @@
 //! Storage for azlite: the models as they are stored (Key Vault's secrets in
-<<<<<<< HEAD
 //! [`SecretStore`], storage accounts' keys in [`StorageAccountKeyStore`]), the traits every backend implements,
-=======
-//! [`SecretStore`], Blob Storage's containers and blobs in [`BlobStore`]), the traits every backend implements,
->>>>>>> blob
 //! one error type, and the embedded SQLite backend.
 //!
 //! Architecture Invariant: services depend on the traits in this crate ([`Store`] and its
@@ -209,8 +205,8 @@ pub trait ArmStore: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-<<<<<<< HEAD
     DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + StorageAccountKeyStore
+    + BlobStore
 {
 }
 
@@ -221,13 +217,6 @@ impl<T> Store for T where
         + ArmStore
         + SecretStore
         + StorageAccountKeyStore
-=======
-    DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + BlobStore
-{
-}
-
-impl<T: DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + BlobStore> Store
-    for T
->>>>>>> blob
+        + BlobStore
 {
 }

@@ -56,16 +56,13 @@ conformance_tests!(
     secrets,
     secret_deletion,
     secret_cascade,
-<<<<<<< HEAD
     storage_account_keys,
     storage_account_key_cascade,
-=======
     blob_containers,
     blob_writes,
     blob_uncommitted_blocks,
     blob_listing,
     blob_cascade,
->>>>>>> blob
 );
 
 #[tokio::test]

@@ -75,14 +75,11 @@ pub async fn run_all(store: &dyn Store) {
     secrets(store).await;
     secret_deletion(store).await;
     secret_cascade(store).await;
-<<<<<<< HEAD
     storage_account_keys(store).await;
     storage_account_key_cascade(store).await;
-=======
     blob_containers(store).await;
     blob_writes(store).await;
     blob_uncommitted_blocks(store).await;
     blob_listing(store).await;
     blob_cascade(store).await;
->>>>>>> blob
 }

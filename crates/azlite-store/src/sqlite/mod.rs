@@ -22,13 +22,9 @@
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
-<<<<<<< HEAD
-//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]) and storage
-//! accounts' keys ([`storage_account_keys`]).
-=======
-//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]), and Blob Storage's containers, blobs and
+//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]), storage
+//! accounts' keys ([`storage_account_keys`]), and Blob Storage's containers, blobs and
 //! blocks ([`blobs`], [`blob_writes`]).
->>>>>>> blob
 
 mod arm;
 mod batch;
