@@ -163,7 +163,9 @@ impl Blob {
     /// bytes the server keeps private and persistent), and accepting user delegation SAS
     /// signed with them. Without one, `getUserDelegationKey` answers 500.
     pub fn with_user_delegation_secret(mut self, secret: &[u8]) -> Self {
-        self.udk = Some(azlite_storage_auth::udk::UserDelegationKeyIssuer::new(secret));
+        self.udk = Some(azlite_storage_auth::udk::UserDelegationKeyIssuer::new(
+            secret,
+        ));
         self
     }
 

@@ -48,12 +48,15 @@ fn sas_operation(operation: &Operation, exists: bool) -> BlobOperation {
         O::SetContainerMetadata(_) => B::SetContainerMetadata,
         O::LeaseContainer(_) => B::LeaseContainer,
         O::ListBlobs(_) => B::ListBlobs,
-        O::GetBlob(..) | O::GetBlobProperties(..) | O::GetBlobMetadata(..) | O::GetBlockList(..) => {
-            B::ReadBlob
-        }
-        O::PutBlob(..) | O::PutBlock(..) | O::PutBlockList(..) | O::CopyBlob(..) | O::CreateAppendBlob(..) => {
-            B::WriteBlob { exists }
-        }
+        O::GetBlob(..)
+        | O::GetBlobProperties(..)
+        | O::GetBlobMetadata(..)
+        | O::GetBlockList(..) => B::ReadBlob,
+        O::PutBlob(..)
+        | O::PutBlock(..)
+        | O::PutBlockList(..)
+        | O::CopyBlob(..)
+        | O::CreateAppendBlob(..) => B::WriteBlob { exists },
         O::AppendBlock(..) => B::AppendBlock,
         O::SetBlobProperties(..) | O::SetBlobMetadata(..) => B::SetBlobProperties,
         O::LeaseBlob(..) => B::LeaseBlob,
@@ -113,8 +116,8 @@ pub(crate) async fn verify(
         .iter()
         .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
         .collect();
-    let now = OffsetDateTime::from_unix_timestamp(blob.clock.now())
-        .map_err(|_| BlobError::internal())?;
+    let now =
+        OffsetDateTime::from_unix_timestamp(blob.clock.now()).map_err(|_| BlobError::internal())?;
     match credential {
         UnverifiedCredential::SharedKey(key) => {
             let keys = account_keys(blob, account).await?;

@@ -182,28 +182,30 @@ impl Cloud {
             },
         ));
         let content = open_content(&dir, store.as_ref()).await?;
-        let blob = Arc::new(azlite_blob::Blob::new(
-            store.clone(),
-            content,
-            sts.clone(),
-            dyn_clock.clone(),
-            arm.clone(),
-            azlite_blob::BlobConfig {
-                blob_suffix: config.names.blob_suffix.clone(),
-                authority: format!(
-                    "https://{}",
-                    config
-                        .names
-                        .login
-                        .first()
-                        .map_or("login.microsoftonline.com", |h| h)
-                ),
-            },
-        )
-        .with_user_delegation_secret(&vault_key::load_or_create_secret(
-            &dir,
-            vault_key::USER_DELEGATION_KEY_FILE,
-        )?));
+        let blob = Arc::new(
+            azlite_blob::Blob::new(
+                store.clone(),
+                content,
+                sts.clone(),
+                dyn_clock.clone(),
+                arm.clone(),
+                azlite_blob::BlobConfig {
+                    blob_suffix: config.names.blob_suffix.clone(),
+                    authority: format!(
+                        "https://{}",
+                        config
+                            .names
+                            .login
+                            .first()
+                            .map_or("login.microsoftonline.com", |h| h)
+                    ),
+                },
+            )
+            .with_user_delegation_secret(&vault_key::load_or_create_secret(
+                &dir,
+                vault_key::USER_DELEGATION_KEY_FILE,
+            )?),
+        );
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?

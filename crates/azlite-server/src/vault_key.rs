@@ -30,7 +30,10 @@ pub(crate) const USER_DELEGATION_KEY_FILE: &str = "userdelegation.key";
 
 /// Loads the Key Vault key, creating it on the first start.
 pub(crate) fn load_or_create(dir: &Path) -> Result<ValueKey, VaultKeyError> {
-    Ok(ValueKey::from_bytes(&load_or_create_secret(dir, VAULT_KEY_FILE)?))
+    Ok(ValueKey::from_bytes(&load_or_create_secret(
+        dir,
+        VAULT_KEY_FILE,
+    )?))
 }
 
 /// Loads the 32-byte secret in `file` of the data directory, creating it (0600, synced,
@@ -58,10 +61,7 @@ pub(crate) fn load_or_create_secret(
 }
 
 fn create(dir: &Path, file: &str, path: &Path) -> std::io::Result<()> {
-    let temp = dir.join(format!(
-        ".{file}.{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let temp = dir.join(format!(".{file}.{}", uuid::Uuid::new_v4().simple()));
     let result = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)

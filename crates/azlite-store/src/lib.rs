@@ -205,7 +205,12 @@ pub trait ArmStore: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-    DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + StorageAccountKeyStore
+    DirectoryStore
+    + SigningKeyStore
+    + SettingsStore
+    + ArmStore
+    + SecretStore
+    + StorageAccountKeyStore
     + BlobStore
 {
 }

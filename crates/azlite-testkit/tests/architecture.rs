@@ -58,6 +58,7 @@ fn dependencies_point_one_way() {
                 "azlite-token",
                 "azlite-authz",
                 "azlite-store",
+                "azlite-storage-auth",
             ],
         ),
         // The on-VM managed-identity endpoints: the VM through the store's traits, tokens
@@ -92,6 +93,7 @@ fn dependencies_point_one_way() {
                 "azlite-authz",
                 "azlite-store",
                 "azlite-content",
+                "azlite-storage-auth",
             ],
         ),
         (
