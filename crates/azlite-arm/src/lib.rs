@@ -274,7 +274,7 @@ impl Arm {
     }
 }
 
-/// Data planes (Key Vault) check data actions against ARM's live assignment index through
+/// Data planes (Key Vault, Blob) check data actions (and Blob some actions) against ARM's live assignment index through
 /// this trait, so that they do not depend on ARM.
 impl azlite_authz::DataActionCheck for Arm {
     fn check_data_action(
@@ -287,13 +287,18 @@ impl azlite_authz::DataActionCheck for Arm {
             .check_data_action(principal, scope, data_action)
     }
 
-    fn check_action(
+    fn check_control_action(
         &self,
         principal: ObjectId,
         scope: &ResourceId,
         action: &str,
     ) -> azlite_authz::Decision<'static> {
-        azlite_authz::DataActionCheck::check_action(&*self.read_index(), principal, scope, action)
+        azlite_authz::DataActionCheck::check_control_action(
+            &*self.read_index(),
+            principal,
+            scope,
+            action,
+        )
     }
 }
 

@@ -21,20 +21,17 @@ pub trait DataActionCheck: Send + Sync {
         data_action: &str,
     ) -> Decision<'static>;
 
-    /// May `principal` perform the control-plane action `action` (e.g.
-    /// `Microsoft.DataLakeStore/accounts/Superuser/action`) at `scope`? Only the `actions`
-    /// of the roles assigned at `scope` or above count.
-    ///
-    /// Why a data plane asks about a control action: Data Lake Store Gen1's superusers are
-    /// the principals that hold its `Superuser/action` and may write role assignments on
-    /// the account (the Owner role; reference dataplane-protocol.md §4.6), which no data
-    /// action expresses. Implementations that cannot answer deny.
-    fn check_action(&self, principal: ObjectId, scope: &Scope, action: &str) -> Decision<'static> {
-        let _ = (principal, scope, action);
-        Decision::Deny {
-            reason: crate::DenyReason::NoAssignment,
-        }
-    }
+    /// May `principal` perform the control-plane action `action` at `scope`? Some data
+    /// planes check actions, not data actions, for some operations: Blob Storage checks
+    /// `…/blobServices/containers/read|write|delete` for its container operations over
+    /// OAuth, which is why Storage Blob Data Reader lists `containers/read` among its
+    /// `actions` (reference arm-rbac §3.7).
+    fn check_control_action(
+        &self,
+        principal: ObjectId,
+        scope: &Scope,
+        action: &str,
+    ) -> Decision<'static>;
 }
 
 impl AssignmentIndex {
@@ -63,9 +60,13 @@ impl DataActionCheck for AssignmentIndex {
         AssignmentIndex::check_data_action(self, principal, scope, data_action)
     }
 
-    fn check_action(&self, principal: ObjectId, scope: &Scope, action: &str) -> Decision<'static> {
-        let action = Action::control(action);
-        match self.check(principal, scope, &action) {
+    fn check_control_action(
+        &self,
+        principal: ObjectId,
+        scope: &Scope,
+        action: &str,
+    ) -> Decision<'static> {
+        match self.check(principal, scope, &Action::control(action)) {
             Decision::Allow(proof) => Decision::Allow(proof.into_owned()),
             Decision::Deny { reason } => Decision::Deny { reason },
         }

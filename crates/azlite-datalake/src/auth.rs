@@ -85,10 +85,10 @@ pub fn verify(
 
 /// Whether `principal` is a superuser of the account `account`.
 pub fn is_superuser(rbac: &dyn DataActionCheck, principal: ObjectId, account: &ResourceId) -> bool {
-    rbac.check_action(principal, account, SUPERUSER_ACTION)
+    rbac.check_control_action(principal, account, SUPERUSER_ACTION)
         .is_allowed()
         && rbac
-            .check_action(
+            .check_control_action(
                 principal,
                 account,
                 "Microsoft.Authorization/roleAssignments/write",

@@ -90,6 +90,7 @@ pub struct Cloud {
     graph: Arc<Graph>,
     keyvault: Arc<azlite_keyvault::KeyVault>,
     datalake: Arc<azlite_datalake::DataLake>,
+    blob: Arc<azlite_blob::Blob>,
     imds: Option<Arc<azlite_imds::Imds>>,
     demo: Option<Demo>,
     bootstrap: Arc<Bootstrap>,
@@ -187,8 +188,32 @@ impl Cloud {
             sts.clone(),
             dyn_clock.clone(),
             arm.clone(),
-            azlite_datalake::Extents::new(content),
+            azlite_datalake::Extents::new(content.clone()),
         ));
+        let blob = Arc::new(
+            azlite_blob::Blob::new(
+                store.clone(),
+                content,
+                sts.clone(),
+                dyn_clock.clone(),
+                arm.clone(),
+                azlite_blob::BlobConfig {
+                    blob_suffix: config.names.blob_suffix.clone(),
+                    authority: format!(
+                        "https://{}",
+                        config
+                            .names
+                            .login
+                            .first()
+                            .map_or("login.microsoftonline.com", |h| h)
+                    ),
+                },
+            )
+            .with_user_delegation_secret(&vault_key::load_or_create_secret(
+                &dir,
+                vault_key::USER_DELEGATION_KEY_FILE,
+            )?),
+        );
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -228,6 +253,7 @@ impl Cloud {
             graph,
             keyvault,
             datalake,
+            blob,
             imds,
             demo,
             bootstrap: Arc::new(bootstrap),
@@ -335,6 +361,8 @@ impl Cloud {
             graph: self.graph.clone().router(),
             keyvault: self.keyvault.clone().router(),
             datalake: self.datalake.clone().router(),
+            blob: self.blob.clone().router(),
+            blob_service: self.blob.clone(),
             admin: Router::new().nest(
                 "/azlite/admin",
                 admin::router(self.sts.clone(), self.clock.clone(), self.bootstrap.clone()),
@@ -375,6 +403,58 @@ pub async fn serve_plain_http(
         .await
 }
 
+/// How long an uncommitted block is kept (Azure discards them after a week).
+const UNCOMMITTED_BLOCK_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Opens the content store under `<data dir>/content` and, before anything can write to
+/// it, removes what a crash left: temporary files of unfinished puts, uncommitted blocks
+/// older than a week, and extents that neither Blob nor Data Lake references (one
+/// directory holds every service's extents, so the sweep takes the union).
+async fn open_content(
+    dir: &Path,
+    store: &dyn Store,
+) -> Result<Arc<dyn azlite_content::ExtentStore>, StartError> {
+    let content = azlite_content::LocalExtentStore::open(dir.join("content"))?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    store
+        .expire_uncommitted_blocks(now_ms - UNCOMMITTED_BLOCK_LIFETIME_MS)
+        .await?;
+    // One content directory holds every service's extents: an extent is an orphan only when
+    // neither Blob nor Data Lake references it.
+    let mut referenced: std::collections::HashSet<azlite_content::ExtentId> = store
+        .referenced_blob_extents()
+        .await?
+        .into_iter()
+        .map(azlite_content::ExtentId::from_uuid)
+        .collect();
+    for id in store.dls_referenced_extents().await? {
+        match id.parse() {
+            Ok(id) => {
+                referenced.insert(id);
+            }
+            Err(_) => tracing::warn!(extent = %id, "the store names an invalid extent id"),
+        }
+    }
+    let report = azlite_content::sweep::sweep_orphans(
+        &content,
+        &referenced,
+        std::time::Duration::ZERO,
+        true,
+    )
+    .await?;
+    if report != azlite_content::sweep::SweepReport::default() {
+        tracing::info!(
+            incomplete = report.incomplete,
+            orphans = report.orphans,
+            orphan_bytes = report.orphan_bytes,
+            "removed content that no blob or file references"
+        );
+    }
+    Ok(Arc::new(content))
+}
+
 /// The owner's secret: new on the first start; afterwards the one in `connection.json`. If
 /// that file is gone (or names another owner), a new secret is added: secrets are stored
 /// only as hashes.
@@ -397,31 +477,3 @@ async fn owner_secret(
     Ok(azlite_sts::add_client_secret(store.as_ref(), bootstrap.owner_app.app_id, now).await?)
 }
 
-/// Opens `<data dir>/content/`, the extents of every service that stores bytes, and removes
-/// what no committed metadata refers to (puts a crash interrupted, files and accounts
-/// deleted since): the union of every service's references, read before serving, so no put
-/// is in flight.
-async fn open_content(
-    dir: &std::path::Path,
-    store: &dyn Store,
-) -> Result<Arc<dyn azlite_content::ExtentStore>, StartError> {
-    let content = Arc::new(azlite_content::LocalExtentStore::open(dir.join("content"))?);
-    let mut referenced = std::collections::HashSet::new();
-    for id in store.dls_referenced_extents().await? {
-        match id.parse() {
-            Ok(id) => {
-                referenced.insert(id);
-            }
-            Err(_) => tracing::warn!(extent = %id, "the store names an invalid extent id"),
-        }
-    }
-    let report = azlite_content::sweep::sweep_orphans(
-        content.as_ref(),
-        &referenced,
-        std::time::Duration::ZERO,
-        true,
-    )
-    .await?;
-    tracing::debug!(?report, "swept the content directory");
-    Ok(content)
-}

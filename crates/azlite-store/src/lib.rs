@@ -15,6 +15,7 @@
 //! credentials, which carry no creation time, by insertion order. An upsert that replaces
 //! an object keeps its creation time and its place in the insertion order.
 
+mod blobs;
 pub mod conformance;
 pub mod datalake;
 mod error;
@@ -25,6 +26,10 @@ mod sqlite;
 mod storage_account_keys;
 mod vault_secrets;
 
+pub use blobs::{
+    BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
+    UncommittedBlock, UnixMillis,
+};
 pub use datalake::DataLakeStore;
 pub use error::StoreError;
 pub use models::{
@@ -209,6 +214,7 @@ pub trait Store:
     + SecretStore
     + StorageAccountKeyStore
     + DataLakeStore
+    + BlobStore
 {
 }
 
@@ -220,5 +226,6 @@ impl<T> Store for T where
         + SecretStore
         + StorageAccountKeyStore
         + DataLakeStore
+        + BlobStore
 {
 }

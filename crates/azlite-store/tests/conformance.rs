@@ -62,6 +62,11 @@ conformance_tests!(
     datalake_appends,
     datalake_changes,
     datalake_cascade,
+    blob_containers,
+    blob_writes,
+    blob_uncommitted_blocks,
+    blob_listing,
+    blob_cascade,
 );
 
 #[tokio::test]
@@ -93,7 +98,7 @@ async fn the_file_is_in_wal_mode_at_the_latest_schema() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 7);
 }
 
 #[tokio::test]

@@ -100,6 +100,17 @@ fn dependencies_point_one_way() {
         ),
         // The composition root may use everything below it.
         (
+            "azlite-blob",
+            &[
+                "azlite-types",
+                "azlite-token",
+                "azlite-authz",
+                "azlite-store",
+                "azlite-content",
+                "azlite-storage-auth",
+            ],
+        ),
+        (
             "azlite-server",
             &[
                 "azlite-types",
@@ -113,6 +124,7 @@ fn dependencies_point_one_way() {
                 "azlite-keyvault",
                 "azlite-datalake",
                 "azlite-posix-acl",
+                "azlite-blob",
                 "azlite-content",
             ],
         ),

@@ -22,6 +22,7 @@ mod applications;
 mod arm;
 mod arm_deletion;
 mod batch;
+mod blobs;
 mod credentials;
 mod datalake;
 mod fixtures;
@@ -37,6 +38,9 @@ pub use arm_deletion::{
     deletions_before_inserts, names_are_not_patterns, resource_deletion, resource_group_deletion,
 };
 pub use batch::{batch_atomicity, batch_deletions};
+pub use blobs::{
+    blob_cascade, blob_containers, blob_listing, blob_uncommitted_blocks, blob_writes,
+};
 pub use credentials::{credentials, service_principal_deletion};
 pub use datalake::{datalake_appends, datalake_cascade, datalake_changes, datalake_tree};
 pub use keys::{settings, signing_keys};
@@ -79,4 +83,9 @@ pub async fn run_all(store: &dyn Store) {
     datalake_appends(store).await;
     datalake_changes(store).await;
     datalake_cascade(store).await;
+    blob_containers(store).await;
+    blob_writes(store).await;
+    blob_uncommitted_blocks(store).await;
+    blob_listing(store).await;
+    blob_cascade(store).await;
 }

@@ -49,10 +49,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "storage account keys",
         sql: include_str!("migrations/0006_storage_account_keys.sql"),
     },
-    // Data Lake's migration is numbered 8 for when Blob's and storage accounts' (5-7) land
-    // before it; until then it is the fifth.
+    // The file is numbered as planned across branches (0005 and 0006 land from others);
+    // its version is its place in this list.
     Migration {
         version: 6,
+        name: "Blob Storage containers, blobs and blocks",
+        sql: include_str!("migrations/0007_blob.sql"),
+    },
+    Migration {
+        version: 7,
         name: "Data Lake Store Gen1 file trees",
         sql: include_str!("migrations/0008_datalake.sql"),
     },
