@@ -135,7 +135,7 @@ async fn a_store_from_a_newer_azlite_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::TooNew {
             found: 99,
-            known: 5,
+            known: 7,
         }) => {}
         other => panic!("expected TooNew, got {other:?}"),
     }

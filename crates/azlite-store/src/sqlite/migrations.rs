@@ -42,24 +42,20 @@ const MIGRATIONS: &[Migration] = &[
         name: "Key Vault secrets",
         sql: include_str!("migrations/0004_keyvault_secrets.sql"),
     },
-    // Planned as 0006 (0005 is reserved for another branch of this release): registered
-    // here as the next version so the versions stay consecutive; renumber on merge.
     Migration {
         version: 5,
         name: "storage account keys",
-        sql: include_str!("migrations/0006_storage_account_keys.sql"),
+        sql: include_str!("migrations/0005_storage_account_keys.sql"),
     },
-    // The file is numbered as planned across branches (0005 and 0006 land from others);
-    // its version is its place in this list.
     Migration {
         version: 6,
         name: "Blob Storage containers, blobs and blocks",
-        sql: include_str!("migrations/0007_blob.sql"),
+        sql: include_str!("migrations/0006_blob.sql"),
     },
     Migration {
         version: 7,
         name: "Data Lake Store Gen1 file trees",
-        sql: include_str!("migrations/0008_datalake.sql"),
+        sql: include_str!("migrations/0007_datalake.sql"),
     },
 ];
 
