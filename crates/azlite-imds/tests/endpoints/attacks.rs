@@ -32,9 +32,15 @@ async fn forged_metadata_and_proxy_headers_are_refused() {
     let system = env.system_assigned().await;
     env.set_vm(Some(&system), &[]).await;
     let url = format!("{TOKEN}?{GOOD}");
-    for value in ["", "1", "yes", "false", "truee", "t rue", "true;", "\"true\""] {
+    for value in [
+        "", "1", "yes", "false", "truee", "t rue", "true;", "\"true\"",
+    ] {
         let answer = env.send("GET", &url, &[("Metadata", value)], None).await;
-        assert!(is_imds_error(&answer, 400), "Metadata: {value:?}: {}", answer.text);
+        assert!(
+            is_imds_error(&answer, 400),
+            "Metadata: {value:?}: {}",
+            answer.text
+        );
         assert_eq!(answer.text, MISSING_METADATA, "Metadata: {value:?}");
     }
     // Any X-Forwarded-For is a proxied (SSRF) request, whatever it claims, even with a
@@ -48,7 +54,11 @@ async fn forged_metadata_and_proxy_headers_are_refused() {
         let answer = env
             .send("GET", &url, &[("Metadata", "true"), (name, value)], None)
             .await;
-        assert!(is_imds_error(&answer, 400), "{name}: {value:?}: {}", answer.text);
+        assert!(
+            is_imds_error(&answer, 400),
+            "{name}: {value:?}: {}",
+            answer.text
+        );
         assert_eq!(answer.text, FORWARDED, "{name}: {value:?}");
     }
     still_serves(&env).await;
@@ -64,14 +74,29 @@ async fn malformed_and_oversized_queries_get_imds_errors() {
     let huge = format!("api-version=2018-02-01&resource={huge_resource}");
     let many = format!("{GOOD}{many_parameters}&p0=y");
     let cases = [
-        ("bad percent-encoding", "api-version=2018-02-01&resource=%ZZ%"),
+        (
+            "bad percent-encoding",
+            "api-version=2018-02-01&resource=%ZZ%",
+        ),
         ("invalid UTF-8", "api-version=2018-02-01&resource=%FF%FE%80"),
-        ("NUL in the resource", "api-version=2018-02-01&resource=https://management.azure.com/%00"),
-        ("NUL in client_id", "api-version=2018-02-01&resource=https://management.azure.com/&client_id=%00"),
+        (
+            "NUL in the resource",
+            "api-version=2018-02-01&resource=https://management.azure.com/%00",
+        ),
+        (
+            "NUL in client_id",
+            "api-version=2018-02-01&resource=https://management.azure.com/&client_id=%00",
+        ),
         ("a huge resource", huge.as_str()),
         ("many parameters", many.as_str()),
-        ("encoded separators", "api-version%3D2018-02-01%26resource%3Dx"),
-        ("a path as msi_res_id", "api-version=2018-02-01&resource=x&msi_res_id=/../../etc/passwd"),
+        (
+            "encoded separators",
+            "api-version%3D2018-02-01%26resource%3Dx",
+        ),
+        (
+            "a path as msi_res_id",
+            "api-version=2018-02-01&resource=x&msi_res_id=/../../etc/passwd",
+        ),
     ];
     for (what, query) in cases {
         let answer = env.get(&format!("{TOKEN}?{query}")).await;
