@@ -45,6 +45,8 @@ mod arc;
 mod cache;
 mod error;
 mod extension;
+#[doc(hidden)]
+pub mod fuzzing;
 mod metadata;
 mod request;
 mod selection;

@@ -6,6 +6,7 @@
 mod app_service;
 mod arc;
 mod arm_contract;
+mod attacks;
 mod cache;
 mod common;
 mod extension;
