@@ -94,7 +94,7 @@ async fn the_file_is_in_wal_mode_at_the_latest_schema() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 }
 
 #[tokio::test]
@@ -131,7 +131,7 @@ async fn a_store_from_a_newer_azlite_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::TooNew {
             found: 99,
-            known: 5,
+            known: 6,
         }) => {}
         other => panic!("expected TooNew, got {other:?}"),
     }
