@@ -476,4 +476,3 @@ async fn owner_secret(
     tracing::warn!("connection.json is missing or stale: adding a new client secret for the owner");
     Ok(azlite_sts::add_client_secret(store.as_ref(), bootstrap.owner_app.app_id, now).await?)
 }
-
