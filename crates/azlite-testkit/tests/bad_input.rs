@@ -48,7 +48,9 @@ async fn arm_refuses_bad_input_and_stays_intact() {
         ("encoded slash in a name", "PUT".into(), format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a%2Fb"), br#"{"location":"westus"}"#.to_vec()),
         ("encoded slash in a scope", "PUT".into(), format!("{sub}/resourceGroups/rg%2Fproviders%2FMicrosoft.Compute/providers/Microsoft.Authorization/roleAssignments/{}", uuid::Uuid::new_v4()), json!({"properties": {"roleDefinitionId": role, "principalId": uuid::Uuid::new_v4().to_string()}}).to_string().into_bytes()),
         ("invalid UTF-8 in the path", "PUT".into(), format!("{sub}/resourceGroups/%ff%fe"), br#"{"location":"westus"}"#.to_vec()),
-        ("empty segment", "PUT".into(), format!("{sub}//resourceGroups/g4"), br#"{"location":"westus"}"#.to_vec()),
+        // Elsewhere ARM skips an empty segment (az sends some); in a role assignment's scope
+        // it would widen the scope, so there it is refused.
+        ("empty segment in a scope", "PUT".into(), format!("{sub}/resourceGroups//providers/Microsoft.Authorization/roleAssignments/{}", uuid::Uuid::new_v4()), json!({"properties": {"roleDefinitionId": role, "principalId": uuid::Uuid::new_v4().to_string()}}).to_string().into_bytes()),
         ("oversized URL", "GET".into(), format!("{sub}/resourceGroups/{}", "a".repeat(64 << 10)), Vec::new()),
     ];
     for (name, method, path, body) in cases {
