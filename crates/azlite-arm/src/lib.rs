@@ -274,7 +274,7 @@ impl Arm {
     }
 }
 
-/// Data planes (Key Vault) check data actions against ARM's live assignment index through
+/// Data planes (Key Vault, Blob) check data actions (and Blob some actions) against ARM's live assignment index through
 /// this trait, so that they do not depend on ARM.
 impl azlite_authz::DataActionCheck for Arm {
     fn check_data_action(
@@ -285,6 +285,20 @@ impl azlite_authz::DataActionCheck for Arm {
     ) -> azlite_authz::Decision<'static> {
         self.read_index()
             .check_data_action(principal, scope, data_action)
+    }
+
+    fn check_control_action(
+        &self,
+        principal: ObjectId,
+        scope: &ResourceId,
+        action: &str,
+    ) -> azlite_authz::Decision<'static> {
+        azlite_authz::DataActionCheck::check_control_action(
+            &*self.read_index(),
+            principal,
+            scope,
+            action,
+        )
     }
 }
 

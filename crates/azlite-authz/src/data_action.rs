@@ -20,6 +20,18 @@ pub trait DataActionCheck: Send + Sync {
         scope: &Scope,
         data_action: &str,
     ) -> Decision<'static>;
+
+    /// May `principal` perform the control-plane action `action` at `scope`? Some data
+    /// planes check actions, not data actions, for some operations: Blob Storage checks
+    /// `…/blobServices/containers/read|write|delete` for its container operations over
+    /// OAuth, which is why Storage Blob Data Reader lists `containers/read` among its
+    /// `actions` (reference arm-rbac §3.7).
+    fn check_control_action(
+        &self,
+        principal: ObjectId,
+        scope: &Scope,
+        action: &str,
+    ) -> Decision<'static>;
 }
 
 impl AssignmentIndex {
@@ -46,5 +58,17 @@ impl DataActionCheck for AssignmentIndex {
         data_action: &str,
     ) -> Decision<'static> {
         AssignmentIndex::check_data_action(self, principal, scope, data_action)
+    }
+
+    fn check_control_action(
+        &self,
+        principal: ObjectId,
+        scope: &Scope,
+        action: &str,
+    ) -> Decision<'static> {
+        match self.check(principal, scope, &Action::control(action)) {
+            Decision::Allow(proof) => Decision::Allow(proof.into_owned()),
+            Decision::Deny { reason } => Decision::Deny { reason },
+        }
     }
 }

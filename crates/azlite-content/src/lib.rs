@@ -47,6 +47,16 @@ impl ExtentId {
     pub fn new_random() -> Self {
         Self(uuid::Uuid::new_v4())
     }
+
+    /// The extent of this UUID (as metadata stores keep ids).
+    pub fn from_uuid(id: uuid::Uuid) -> Self {
+        Self(id)
+    }
+
+    /// The UUID of this extent.
+    pub fn as_uuid(&self) -> uuid::Uuid {
+        self.0
+    }
 }
 
 impl fmt::Display for ExtentId {

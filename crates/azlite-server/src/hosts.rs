@@ -118,7 +118,37 @@ pub(crate) struct Services {
     pub(crate) arm: Router,
     pub(crate) graph: Router,
     pub(crate) keyvault: Router,
+    pub(crate) blob: Router,
+    /// Asked whether a path's first segment names a storage account (path-style Blob).
+    pub(crate) blob_service: Arc<azlite_blob::Blob>,
     pub(crate) admin: Router,
+}
+
+/// Whether a path's first segment could be a storage account's name for path-style Blob
+/// (`/<account>/<container>/<blob>`) on the local host: 3–24 lowercase letters and digits,
+/// and none of the paths other services answer on the local host (Entra's tenant aliases,
+/// ARM's and Graph's top-level paths, the admin routes). Tenant ids (GUIDs) and domains
+/// (with dots) never match. Only then is the store asked whether the account exists.
+fn account_segment(path: &str) -> Option<&str> {
+    let first = path.trim_start_matches('/').split('/').next()?;
+    let reserved = [
+        "common",
+        "organizations",
+        "consumers",
+        "azlite",
+        "subscriptions",
+        "tenants",
+        "providers",
+        "metadata",
+        "oauth2",
+        "discovery",
+    ];
+    ((3..=24).contains(&first.len())
+        && first
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && !reserved.contains(&first))
+    .then_some(first)
 }
 
 /// The single handler of the listener: picks a service by host, then lets its router route.
@@ -138,14 +168,45 @@ pub(crate) async fn dispatch(State(services): State<Services>, mut request: Requ
         Service::Local if request.uri().path().starts_with("/azlite/admin/") => services.admin,
         Service::Local if is_arm_path(request.uri().path()) => services.arm,
         Service::Local if is_graph_path(request.uri().path()) => services.graph,
-        Service::Local => services.sts,
+        Service::Local => {
+            let secure = request.extensions().get::<Sni>().is_some();
+            match account_segment(request.uri().path()) {
+                Some(segment)
+                    if services
+                        .blob_service
+                        .find_account(segment)
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some() =>
+                {
+                    let host = azlite_blob::BlobHost {
+                        account: segment.to_owned(),
+                        path_style: true,
+                        secure,
+                    };
+                    request.extensions_mut().insert(host);
+                    services.blob
+                }
+                _ => services.sts,
+            }
+        }
+        Service::Blob(name) => {
+            let secure = request.extensions().get::<Sni>().is_some();
+            request.extensions_mut().insert(azlite_blob::BlobHost {
+                account: name,
+                path_style: false,
+                secure,
+            });
+            services.blob
+        }
         Service::Vault(name) => {
             request
                 .extensions_mut()
                 .insert(azlite_keyvault::VaultHost(name));
             services.keyvault
         }
-        Service::Blob(_) | Service::DataLake(_) => {
+        Service::DataLake(_) => {
             return not_served(
                 &host,
                 "this service is not available in this version of azlite",
@@ -211,6 +272,29 @@ mod tests {
             classify(&names, "example.com"),
             Service::Unknown("example.com".into())
         );
+    }
+
+    #[test]
+    fn path_style_accounts_never_shadow_other_local_paths() {
+        assert_eq!(
+            account_segment("/devstoreaccount1/c/b"),
+            Some("devstoreaccount1")
+        );
+        assert_eq!(account_segment("/acct"), Some("acct"));
+        for other in [
+            "/common/oauth2/v2.0/token",
+            "/organizations/v2.0/.well-known/openid-configuration",
+            "/00000000-0000-0000-0000-000000000000/oauth2/token",
+            "/azlite.onmicrosoft.com/oauth2/token",
+            "/subscriptions/x",
+            "/azlite/admin/clock",
+            "/v1.0/applications",
+            "/metadata/endpoints",
+            "/UPPER/c",
+            "/ab/c",
+        ] {
+            assert_eq!(account_segment(other), None, "{other}");
+        }
     }
 
     #[test]

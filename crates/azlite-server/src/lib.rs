@@ -60,6 +60,9 @@ pub enum StartError {
     /// The demo VM could not be made.
     #[error(transparent)]
     Demo(#[from] DemoError),
+    /// The content store (blob bytes) could not be opened or swept.
+    #[error("cannot open the content store")]
+    Content(#[from] azlite_content::ContentError),
     /// The key that seals Key Vault's secret values could not be loaded or made.
     #[error(transparent)]
     VaultKey(#[from] VaultKeyError),
@@ -86,6 +89,7 @@ pub struct Cloud {
     arm: Arc<Arm>,
     graph: Arc<Graph>,
     keyvault: Arc<azlite_keyvault::KeyVault>,
+    blob: Arc<azlite_blob::Blob>,
     imds: Option<Arc<azlite_imds::Imds>>,
     demo: Option<Demo>,
     bootstrap: Arc<Bootstrap>,
@@ -177,6 +181,31 @@ impl Cloud {
                 ),
             },
         ));
+        let content = open_content(&dir, store.as_ref()).await?;
+        let blob = Arc::new(
+            azlite_blob::Blob::new(
+                store.clone(),
+                content,
+                sts.clone(),
+                dyn_clock.clone(),
+                arm.clone(),
+                azlite_blob::BlobConfig {
+                    blob_suffix: config.names.blob_suffix.clone(),
+                    authority: format!(
+                        "https://{}",
+                        config
+                            .names
+                            .login
+                            .first()
+                            .map_or("login.microsoftonline.com", |h| h)
+                    ),
+                },
+            )
+            .with_user_delegation_secret(&vault_key::load_or_create_secret(
+                &dir,
+                vault_key::USER_DELEGATION_KEY_FILE,
+            )?),
+        );
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -215,6 +244,7 @@ impl Cloud {
             arm,
             graph,
             keyvault,
+            blob,
             imds,
             demo,
             bootstrap: Arc::new(bootstrap),
@@ -321,6 +351,8 @@ impl Cloud {
             arm: self.arm.clone().router(),
             graph: self.graph.clone().router(),
             keyvault: self.keyvault.clone().router(),
+            blob: self.blob.clone().router(),
+            blob_service: self.blob.clone(),
             admin: Router::new().nest(
                 "/azlite/admin",
                 admin::router(self.sts.clone(), self.clock.clone(), self.bootstrap.clone()),
@@ -359,6 +391,47 @@ pub async fn serve_plain_http(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// How long an uncommitted block is kept (Azure discards them after a week).
+const UNCOMMITTED_BLOCK_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Opens the content store under `<data dir>/content` and, before anything can write to
+/// it, removes what a crash left: temporary files of unfinished puts, uncommitted blocks
+/// older than a week, and extents no metadata references.
+async fn open_content(
+    dir: &Path,
+    store: &dyn Store,
+) -> Result<Arc<dyn azlite_content::ExtentStore>, StartError> {
+    let content = azlite_content::LocalExtentStore::open(dir.join("content"))?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    store
+        .expire_uncommitted_blocks(now_ms - UNCOMMITTED_BLOCK_LIFETIME_MS)
+        .await?;
+    let referenced = store
+        .referenced_blob_extents()
+        .await?
+        .into_iter()
+        .map(azlite_content::ExtentId::from_uuid)
+        .collect();
+    let report = azlite_content::sweep::sweep_orphans(
+        &content,
+        &referenced,
+        std::time::Duration::ZERO,
+        true,
+    )
+    .await?;
+    if report != azlite_content::sweep::SweepReport::default() {
+        tracing::info!(
+            incomplete = report.incomplete,
+            orphans = report.orphans,
+            orphan_bytes = report.orphan_bytes,
+            "removed content no blob references"
+        );
+    }
+    Ok(Arc::new(content))
 }
 
 /// The owner's secret: new on the first start; afterwards the one in `connection.json`. If

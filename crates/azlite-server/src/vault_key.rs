@@ -25,15 +25,30 @@ pub struct VaultKeyError {
     pub source: std::io::Error,
 }
 
-/// Loads the key, creating it on the first start.
+/// The file of the secret user delegation keys are derived from (`azlite_storage_auth::udk`).
+pub(crate) const USER_DELEGATION_KEY_FILE: &str = "userdelegation.key";
+
+/// Loads the Key Vault key, creating it on the first start.
 pub(crate) fn load_or_create(dir: &Path) -> Result<ValueKey, VaultKeyError> {
-    let path = dir.join(VAULT_KEY_FILE);
+    Ok(ValueKey::from_bytes(&load_or_create_secret(
+        dir,
+        VAULT_KEY_FILE,
+    )?))
+}
+
+/// Loads the 32-byte secret in `file` of the data directory, creating it (0600, synced,
+/// linked into place) on the first start.
+pub(crate) fn load_or_create_secret(
+    dir: &Path,
+    file: &str,
+) -> Result<[u8; VALUE_KEY_LEN], VaultKeyError> {
+    let path = dir.join(file);
     let error = |source| VaultKeyError {
         path: path.clone(),
         source,
     };
     if !path.exists() {
-        create(dir, &path).map_err(error)?;
+        create(dir, file, &path).map_err(error)?;
     }
     let bytes = std::fs::read(&path).map_err(error)?;
     let bytes: [u8; VALUE_KEY_LEN] = bytes.try_into().map_err(|_| {
@@ -42,14 +57,11 @@ pub(crate) fn load_or_create(dir: &Path) -> Result<ValueKey, VaultKeyError> {
             format!("the key file must hold exactly {VALUE_KEY_LEN} bytes"),
         ))
     })?;
-    Ok(ValueKey::from_bytes(&bytes))
+    Ok(bytes)
 }
 
-fn create(dir: &Path, path: &Path) -> std::io::Result<()> {
-    let temp = dir.join(format!(
-        ".{VAULT_KEY_FILE}.{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+fn create(dir: &Path, file: &str, path: &Path) -> std::io::Result<()> {
+    let temp = dir.join(format!(".{file}.{}", uuid::Uuid::new_v4().simple()));
     let result = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)

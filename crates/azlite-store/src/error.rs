@@ -6,6 +6,10 @@ pub enum StoreError {
     /// A write would create a second object with the same key.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The object a conditional write expected changed (or went) since it was read: the
+    /// caller re-reads and decides again.
+    #[error("changed since read: {0}")]
+    Changed(String),
     /// The data in the store is not what this version of azlite can read.
     #[error("corrupt store: {0}")]
     Corrupt(String),

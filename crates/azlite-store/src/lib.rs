@@ -15,6 +15,7 @@
 //! credentials, which carry no creation time, by insertion order. An upsert that replaces
 //! an object keeps its creation time and its place in the insertion order.
 
+mod blobs;
 pub mod conformance;
 mod error;
 mod models;
@@ -24,6 +25,10 @@ mod sqlite;
 mod storage_account_keys;
 mod vault_secrets;
 
+pub use blobs::{
+    BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
+    UncommittedBlock, UnixMillis,
+};
 pub use error::StoreError;
 pub use models::{
     Application, Deletion, KeyCredential, PasswordCredential, Resource, ResourceGroup,
@@ -200,7 +205,13 @@ pub trait ArmStore: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-    DirectoryStore + SigningKeyStore + SettingsStore + ArmStore + SecretStore + StorageAccountKeyStore
+    DirectoryStore
+    + SigningKeyStore
+    + SettingsStore
+    + ArmStore
+    + SecretStore
+    + StorageAccountKeyStore
+    + BlobStore
 {
 }
 
@@ -211,5 +222,6 @@ impl<T> Store for T where
         + ArmStore
         + SecretStore
         + StorageAccountKeyStore
+        + BlobStore
 {
 }

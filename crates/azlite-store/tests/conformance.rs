@@ -58,6 +58,11 @@ conformance_tests!(
     secret_cascade,
     storage_account_keys,
     storage_account_key_cascade,
+    blob_containers,
+    blob_writes,
+    blob_uncommitted_blocks,
+    blob_listing,
+    blob_cascade,
 );
 
 #[tokio::test]

@@ -58,6 +58,7 @@ fn dependencies_point_one_way() {
                 "azlite-token",
                 "azlite-authz",
                 "azlite-store",
+                "azlite-storage-auth",
             ],
         ),
         // The on-VM managed-identity endpoints: the VM through the store's traits, tokens
@@ -85,6 +86,17 @@ fn dependencies_point_one_way() {
         ),
         // The composition root may use everything below it.
         (
+            "azlite-blob",
+            &[
+                "azlite-types",
+                "azlite-token",
+                "azlite-authz",
+                "azlite-store",
+                "azlite-content",
+                "azlite-storage-auth",
+            ],
+        ),
+        (
             "azlite-server",
             &[
                 "azlite-types",
@@ -96,6 +108,8 @@ fn dependencies_point_one_way() {
                 "azlite-graph",
                 "azlite-imds",
                 "azlite-keyvault",
+                "azlite-blob",
+                "azlite-content",
             ],
         ),
         // `azlite run`: a client of a running server, which it reaches through the server

@@ -22,6 +22,7 @@ mod applications;
 mod arm;
 mod arm_deletion;
 mod batch;
+mod blobs;
 mod credentials;
 mod fixtures;
 mod keys;
@@ -36,6 +37,9 @@ pub use arm_deletion::{
     deletions_before_inserts, names_are_not_patterns, resource_deletion, resource_group_deletion,
 };
 pub use batch::{batch_atomicity, batch_deletions};
+pub use blobs::{
+    blob_cascade, blob_containers, blob_listing, blob_uncommitted_blocks, blob_writes,
+};
 pub use credentials::{credentials, service_principal_deletion};
 pub use keys::{settings, signing_keys};
 pub use principals::{applications, service_principals};
@@ -73,4 +77,9 @@ pub async fn run_all(store: &dyn Store) {
     secret_cascade(store).await;
     storage_account_keys(store).await;
     storage_account_key_cascade(store).await;
+    blob_containers(store).await;
+    blob_writes(store).await;
+    blob_uncommitted_blocks(store).await;
+    blob_listing(store).await;
+    blob_cascade(store).await;
 }

@@ -49,6 +49,13 @@ const MIGRATIONS: &[Migration] = &[
         name: "storage account keys",
         sql: include_str!("migrations/0006_storage_account_keys.sql"),
     },
+    // The file is numbered as planned across branches (0005 and 0006 land from others);
+    // its version is its place in this list.
+    Migration {
+        version: 6,
+        name: "Blob Storage containers, blobs and blocks",
+        sql: include_str!("migrations/0007_blob.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

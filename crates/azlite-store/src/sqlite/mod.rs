@@ -22,11 +22,14 @@
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
-//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]) and storage
-//! accounts' keys ([`storage_account_keys`]).
+//! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]), storage
+//! accounts' keys ([`storage_account_keys`]), and Blob Storage's containers, blobs and
+//! blocks ([`blobs`], [`blob_writes`]).
 
 mod arm;
 mod batch;
+mod blob_writes;
+mod blobs;
 mod convert;
 mod directory;
 mod keys;

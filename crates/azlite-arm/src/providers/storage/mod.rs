@@ -15,6 +15,7 @@
 pub(crate) mod account_model;
 pub(crate) mod accounts;
 pub(crate) mod keys;
+pub(crate) mod sas;
 
 use axum::http::Method;
 use axum::response::Response;
@@ -42,6 +43,10 @@ pub(crate) enum Operation {
     ListKeys(TrackedResource),
     /// `POST …/storageAccounts/{name}/regenerateKey` (`StorageAccounts_RegenerateKey`)
     RegenerateKey(TrackedResource),
+    /// `POST …/storageAccounts/{name}/listServiceSas` (`StorageAccounts_ListServiceSAS`)
+    ListServiceSas(TrackedResource),
+    /// `POST …/storageAccounts/{name}/listAccountSas` (`StorageAccounts_ListAccountSAS`)
+    ListAccountSas(TrackedResource),
     /// `POST /subscriptions/{s}/providers/Microsoft.Storage/checkNameAvailability`
     /// (`StorageAccounts_CheckNameAvailability`)
     CheckNameAvailability(SubscriptionId),
@@ -54,9 +59,11 @@ impl Operation {
             Self::Account(_) => {
                 [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
             }
-            Self::ListKeys(_) | Self::RegenerateKey(_) | Self::CheckNameAvailability(_) => {
-                method == Method::POST
-            }
+            Self::ListKeys(_)
+            | Self::RegenerateKey(_)
+            | Self::ListServiceSas(_)
+            | Self::ListAccountSas(_)
+            | Self::CheckNameAvailability(_) => method == Method::POST,
             Self::ListAccounts(..) => method == Method::GET,
         }
     }
@@ -84,6 +91,10 @@ pub(crate) fn parse(path: &ProviderPath<'_>) -> Option<Result<Operation, Invalid
                 Operation::ListKeys
             } else if is(action, "regenerateKey") {
                 Operation::RegenerateKey
+            } else if is(action, "listServiceSas") {
+                Operation::ListServiceSas
+            } else if is(action, "listAccountSas") {
+                Operation::ListAccountSas
             } else {
                 return None;
             };
@@ -111,6 +122,12 @@ pub(crate) async fn dispatch(
         Operation::ListKeys(resource) => keys::list_keys(arm, caller, &resource).await,
         Operation::RegenerateKey(resource) => {
             keys::regenerate_key(arm, caller, &resource, body).await
+        }
+        Operation::ListServiceSas(resource) => {
+            sas::list_service_sas(arm, caller, &resource, body).await
+        }
+        Operation::ListAccountSas(resource) => {
+            sas::list_account_sas(arm, caller, &resource, body).await
         }
         Operation::CheckNameAvailability(s) => {
             accounts::check_name_availability(arm, caller, s, body).await

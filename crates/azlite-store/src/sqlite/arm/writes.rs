@@ -148,13 +148,15 @@ fn delete_at_or_below(tx: &Transaction<'_>, sql: &str, folded: &str) -> StoreRes
 }
 
 /// Deletes a resource, the resources below it, the role assignments at or below it, the
-/// Key Vault secrets of the vaults and the keys of the storage accounts at or below it.
+/// Key Vault secrets of the vaults, and the keys, containers and blobs of the storage
+/// accounts at or below it.
 pub(in crate::sqlite) fn delete_resource(tx: &Transaction<'_>, id: &ResourceId) -> StoreResult<()> {
     let folded = folded_id(id);
     delete_at_or_below(tx, DELETE_RESOURCES_AT_OR_BELOW, &folded)?;
     delete_at_or_below(tx, DELETE_ROLE_ASSIGNMENTS_AT_OR_BELOW, &folded)?;
     crate::sqlite::vault_secrets::delete_secrets_at_or_below(tx, &folded)?;
-    crate::sqlite::storage_account_keys::delete_keys_at_or_below(tx, &folded)
+    crate::sqlite::storage_account_keys::delete_keys_at_or_below(tx, &folded)?;
+    crate::sqlite::blob_writes::delete_blobs_at_or_below(tx, &folded)
 }
 
 /// Deletes a resource group, its resources, the role assignments at or below it, the Key
@@ -183,7 +185,8 @@ pub(in crate::sqlite) fn delete_resource_group(
     delete_at_or_below(tx, DELETE_RESOURCES_AT_OR_BELOW, &scope)?;
     delete_at_or_below(tx, DELETE_ROLE_ASSIGNMENTS_AT_OR_BELOW, &scope)?;
     crate::sqlite::vault_secrets::delete_secrets_at_or_below(tx, &scope)?;
-    crate::sqlite::storage_account_keys::delete_keys_at_or_below(tx, &scope)
+    crate::sqlite::storage_account_keys::delete_keys_at_or_below(tx, &scope)?;
+    crate::sqlite::blob_writes::delete_blobs_at_or_below(tx, &scope)
 }
 
 /// Deletes a role assignment by id.

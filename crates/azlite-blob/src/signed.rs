@@ -1,0 +1,204 @@
+//! Shared Key, Shared Key Lite and SAS on the Blob endpoint (reference dataplane §2.6–2.7):
+//! the credential is parsed and verified by `azlite-storage-auth`, with the account's keys
+//! read from the store on every request (so `regenerateKey` takes effect at once) and user
+//! delegation keys re-derived from the server secret ([`Blob::with_user_delegation_secret`]).
+//!
+//! Order: an account-key credential on an account with `allowSharedKeyAccess: false` is
+//! 403 `KeyBasedAuthenticationNotPermitted`; then the signature; then a SAS's permissions
+//! (`sp`, `srt`) against the operation; then, for a user delegation SAS, the signer's RBAC
+//! data actions at the addressed scope, as Azure checks them at request time.
+
+use axum::http::request::Parts;
+use azlite_storage_auth::sas::{self, BlobOperation, SasKind, SasRequest};
+use azlite_storage_auth::udk::{UserDelegationKeyFields, UserDelegationKeyIssuer};
+use azlite_storage_auth::{AccountKey, AuthError, UnverifiedCredential, classify, shared_key};
+use time::OffsetDateTime;
+
+use crate::auth::Caller;
+use crate::operation::Operation;
+use crate::policy;
+use crate::request::BlobHost;
+use crate::{Account, Blob, BlobError};
+
+/// Azure's error for an [`AuthError`].
+pub(crate) fn blob_error(error: &AuthError) -> BlobError {
+    let status = axum::http::StatusCode::from_u16(error.status())
+        .unwrap_or(axum::http::StatusCode::FORBIDDEN);
+    let e = BlobError::new(status, error.code(), error.message());
+    match error.authentication_error_detail() {
+        Some(detail) => e.with_detail("AuthenticationErrorDetail", detail),
+        None => e,
+    }
+}
+
+/// The SAS permission class of an operation; `exists` says whether the blob a write
+/// addresses exists (a SAS with `c` but not `w` may create, not overwrite).
+fn sas_operation(operation: &Operation, exists: bool) -> BlobOperation {
+    use BlobOperation as B;
+    use Operation as O;
+    match operation {
+        O::ListContainers => B::ListContainers,
+        O::GetServiceProperties => B::GetServiceProperties,
+        O::SetServiceProperties => B::SetServiceProperties,
+        O::GetAccountInformation => B::GetAccountInformation,
+        O::GetUserDelegationKey => B::GetUserDelegationKey,
+        O::CreateContainer(_) => B::CreateContainer,
+        O::DeleteContainer(_) => B::DeleteContainer,
+        O::GetContainerProperties(_) | O::GetContainerMetadata(_) => B::GetContainerProperties,
+        O::SetContainerMetadata(_) => B::SetContainerMetadata,
+        O::LeaseContainer(_) => B::LeaseContainer,
+        O::ListBlobs(_) => B::ListBlobs,
+        O::GetBlob(..)
+        | O::GetBlobProperties(..)
+        | O::GetBlobMetadata(..)
+        | O::GetBlockList(..) => B::ReadBlob,
+        O::PutBlob(..)
+        | O::PutBlock(..)
+        | O::PutBlockList(..)
+        | O::CopyBlob(..)
+        | O::CreateAppendBlob(..) => B::WriteBlob { exists },
+        O::AppendBlock(..) => B::AppendBlock,
+        O::SetBlobProperties(..) | O::SetBlobMetadata(..) => B::SetBlobProperties,
+        O::LeaseBlob(..) => B::LeaseBlob,
+        O::DeleteBlob(..) => B::DeleteBlob,
+    }
+}
+
+fn container_and_blob(operation: &Operation) -> (Option<&str>, Option<&str>) {
+    use Operation as O;
+    match operation {
+        O::PutBlob(c, b)
+        | O::CreateAppendBlob(c, b)
+        | O::CopyBlob(c, b)
+        | O::PutBlock(c, b)
+        | O::PutBlockList(c, b)
+        | O::GetBlockList(c, b)
+        | O::AppendBlock(c, b)
+        | O::GetBlob(c, b)
+        | O::GetBlobProperties(c, b)
+        | O::GetBlobMetadata(c, b)
+        | O::SetBlobProperties(c, b)
+        | O::SetBlobMetadata(c, b)
+        | O::DeleteBlob(c, b)
+        | O::LeaseBlob(c, b) => (Some(c), Some(b)),
+        other => (other.container(), None),
+    }
+}
+
+/// The account's keys, read now.
+async fn account_keys(blob: &Blob, account: &Account) -> Result<Vec<AccountKey>, BlobError> {
+    let stored = blob.store.list_storage_account_keys(&account.id).await?;
+    Ok(stored
+        .iter()
+        .filter_map(|k| AccountKey::from_base64(&k.value))
+        .collect())
+}
+
+/// Verifies a Shared Key, Shared Key Lite or SAS request for `operation`.
+pub(crate) async fn verify(
+    blob: &Blob,
+    account: &Account,
+    host: &BlobHost,
+    parts: &Parts,
+    operation: &Operation,
+) -> Result<(), BlobError> {
+    let authorization = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let query = azlite_storage_auth::parse_query(parts.uri.query().unwrap_or(""));
+    let credential = classify(authorization, &query).map_err(|e| blob_error(&e))?;
+    if credential.uses_account_key() && !account.allow_shared_key {
+        return Err(blob_error(&AuthError::KeyBasedAuthenticationNotPermitted));
+    }
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
+        .collect();
+    let now =
+        OffsetDateTime::from_unix_timestamp(blob.clock.now()).map_err(|_| BlobError::internal())?;
+    match credential {
+        UnverifiedCredential::SharedKey(key) => {
+            let keys = account_keys(blob, account).await?;
+            let request = shared_key::SignedRequest {
+                method: parts.method.as_str(),
+                account: &host.account,
+                path: parts.uri.path(),
+                query: &query,
+                headers: &headers,
+            };
+            shared_key::verify(&key, &request, &keys, now).map_err(|e| blob_error(&e))
+        }
+        UnverifiedCredential::Sas(fields) => {
+            let (container, name) = container_and_blob(operation);
+            let keys = if fields.kind() == SasKind::UserDelegation {
+                Vec::new()
+            } else {
+                account_keys(blob, account).await?
+            };
+            let snapshot = query
+                .iter()
+                .find(|(n, _)| n == "snapshot" || n == "versionid")
+                .map(|(_, v)| v.as_str());
+            let client_ip = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+            let request = SasRequest {
+                service: 'b',
+                account: &host.account,
+                container,
+                blob: name,
+                snapshot_time: snapshot,
+                https: host.secure,
+                client_ip,
+                headers: &headers,
+                query: &query,
+            };
+            let verified = sas::verify(&fields, &request, &keys, blob.udk.as_ref(), now)
+                .map_err(|e| blob_error(&e))?;
+            let exists = match (container, name) {
+                (Some(c), Some(b)) => blob.store.get_blob(&account.id, c, b).await?.is_some(),
+                _ => false,
+            };
+            verified
+                .authorize(sas_operation(operation, exists))
+                .map_err(|e| blob_error(&e))?;
+            if let Some(signer) = verified.delegation() {
+                let caller = Caller {
+                    object_id: signer
+                        .object_id
+                        .parse()
+                        .map_err(|_| blob_error(&AuthError::AuthorizationPermissionMismatch))?,
+                    tenant_id: signer
+                        .tenant_id
+                        .parse()
+                        .map_err(|_| blob_error(&AuthError::AuthorizationPermissionMismatch))?,
+                };
+                if caller.tenant_id != account.tenant {
+                    return Err(blob_error(&AuthError::AuthorizationPermissionMismatch));
+                }
+                policy::authorize(
+                    blob.rbac.as_ref(),
+                    &caller,
+                    &policy::scope(&account.id, operation),
+                    &policy::permission(operation),
+                )?;
+            }
+            Ok(())
+        }
+        UnverifiedCredential::Anonymous | UnverifiedCredential::Bearer(_) => {
+            Err(blob_error(&AuthError::InvalidAuthenticationInfo))
+        }
+    }
+}
+
+/// The value of the user delegation key with these fields, or `None` when this Blob has no
+/// user delegation secret.
+pub(crate) fn user_delegation_key_value(
+    issuer: Option<&UserDelegationKeyIssuer>,
+    fields: &UserDelegationKeyFields<'_>,
+) -> Option<String> {
+    issuer.map(|i| i.derive(fields).to_base64())
+}
