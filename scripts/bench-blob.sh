@@ -19,10 +19,13 @@ command -v npm >/dev/null || { echo "npm is needed (Azurite is installed with it
 PY=${PYTHON:-.venv/bin/python}
 DUR=${DUR:-10s}
 FILL=${FILL:-100000}
+BIG_MIB=${BIG_MIB:-256}
+HUGE_MIB=${HUGE_MIB:-1024}
+PROFILE=${PROFILE:-release}  # PROFILE=debug (with small DUR/FILL/sizes) checks the script quickly
 LUA=$PWD/scripts/bench/blob_wrk.lua
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-cargo build -q --release -p azlite
+if [[ "$PROFILE" == release ]]; then cargo build -q --release -p azlite; else cargo build -q -p azlite; fi
 DIR=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$DIR"; }
@@ -33,7 +36,7 @@ npm install -s --no-audit --no-fund --prefix "$DIR/azurite" 'azurite@3' >"$DIR/n
     || { cat "$DIR/npm.log" >&2; exit 1; }
 AZURITE_JS="$DIR/azurite/node_modules/azurite/dist/src/blob/main.js"
 
-AZLITE=(target/release/azlite --data-dir "$DIR/data")
+AZLITE=(target/"$PROFILE"/azlite --data-dir "$DIR/data")
 "${AZLITE[@]}" up --listen 127.0.0.1:0 --imds-listen 127.0.0.1:0 --extension-listen 127.0.0.1:0 \
     >"$DIR/up.log" 2>&1 &
 AZLITE_PID=$!
@@ -78,13 +81,34 @@ get_one() {
     curl -sfk --max-time 600 -H 'x-ms-version: 2021-08-06' -o /dev/null -w '%{speed_download}' "$1$2?$3" \
         | awk '{printf "%.0f", $1 / 1e6}'
 }
-# rate <url-base> <get|put> <path> <sas> <tag> [max]: requests/s of one wrk run.
+# rate <url-base> <get|put> <path> <sas> <tag> [max]: requests/s of one wrk run (bounded by
+# DUR; the count bound is a safety net far above what DUR allows).
 rate() {
     local out
-    out=$(timeout 300 wrk -t1 -c16 -d"$DUR" --timeout 10s -s "$LUA" "$1" -- "$2" "$3" "$4" "$5" "${6:-2000000}")
-    local line; line=$(grep '^RESULT' <<<"$out")
+    out=$(timeout 700 wrk -t1 -c16 -d"$DUR" --timeout 10s -s "$LUA" "$1" -- "$2" "$3" "$4" "$5" "${6:-2000000}")
+    local line; line=$(grep '^RESULT' <<<"$out" || echo 'RESULT rps=0 (no result)')
     [[ "$line" == *" non2xx=0 errors=0"* ]] || echo "  (wrk: $line)" >&2
     sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$line"
+}
+# count_blobs <url-base> <container path> <sas>: the blobs listed (List Blobs, 5000 a page).
+count_blobs() {
+    "$PY" - "$1$2" "$3" <<'PY'
+import re, ssl, sys, urllib.request
+base, sas = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+total, marker = 0, ""
+while True:
+    url = f"{base}?restype=container&comp=list&maxresults=5000&{sas}" + (f"&marker={marker}" if marker else "")
+    request = urllib.request.Request(url, headers={"x-ms-version": "2021-08-06"})
+    with urllib.request.urlopen(request, context=ctx, timeout=120) as r:
+        text = r.read().decode()
+    total += text.count("<Blob>")
+    m = re.search(r"<NextMarker>([^<]+)</NextMarker>", text)
+    if not m:
+        break
+    marker = urllib.parse.quote(m.group(1), safe="")
+print(total)
+PY
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 
@@ -107,16 +131,24 @@ printf '  PUT  azlite %10.0f  Azurite %8.0f  ratio %sx (goal >= 10x)\n' "$ZL_PUT
 printf '  GET  azlite %10.0f  Azurite %8.0f  ratio %sx (goal >= 10x)\n' "$ZL_GET" "$AR_GET" "$(ratio "$ZL_GET" "$AR_GET")"
 
 echo "== 2. azlite after $FILL blobs in the container vs the empty one (req/s)"
-E_PUT=$(rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "e$RANDOM" 20000)
+E_PUT=$(rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "e$RANDOM")
 E_GET=$(rate "$AZLITE_URL" get "$AZLITE_PATH/full/get4k" "$AZLITE_SAS" g)
-DUR=600s rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" fill "$FILL" >/dev/null
-F_PUT=$(rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "f$RANDOM" 20000)
+# Fill in 10 s wrk runs until the container holds FILL blobs (at most 60 runs): counting what
+# wrk reports done is exact, where stopping wrk mid-run by count is not.
+filled=$(count_blobs "$AZLITE_URL" "$AZLITE_PATH/full" "$AZLITE_SAS")
+for _ in $(seq 60); do
+    (( filled >= FILL )) && break
+    DUR=10s rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "fill$RANDOM" >/dev/null
+    filled=$(count_blobs "$AZLITE_URL" "$AZLITE_PATH/full" "$AZLITE_SAS")
+done
+echo "  the container holds $filled blobs"
+F_PUT=$(rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "f$RANDOM")
 F_GET=$(rate "$AZLITE_URL" get "$AZLITE_PATH/full/get4k" "$AZLITE_SAS" g)
 printf '  PUT  empty %10.0f  full %10.0f  slowdown %sx (goal <= 1.5x)\n' "$E_PUT" "$F_PUT" "$(ratio "$E_PUT" "$F_PUT")"
 printf '  GET  empty %10.0f  full %10.0f  slowdown %sx (goal <= 1.5x)\n' "$E_GET" "$F_GET" "$(ratio "$E_GET" "$F_GET")"
 
-echo "== 3. 256 MiB, one Put Blob and one Get Blob with curl (MB/s)"
-head -c $((256 * 1024 * 1024)) /dev/urandom >"$DIR/256m"
+echo "== 3. $BIG_MIB MiB, one Put Blob and one Get Blob with curl (MB/s)"
+head -c $((BIG_MIB * 1024 * 1024)) /dev/urandom >"$DIR/256m"
 ZL_UP=$(put_one "$AZLITE_URL" "$AZLITE_PATH/bench/big" "$AZLITE_SAS" "$DIR/256m")
 ZL_DOWN=$(get_one "$AZLITE_URL" "$AZLITE_PATH/bench/big" "$AZLITE_SAS")
 start_azurite
@@ -127,8 +159,8 @@ printf '  upload    azlite %6s MB/s  Azurite %6s MB/s\n' "$ZL_UP" "$AR_UP"
 printf '  download  azlite %6s MB/s  Azurite %6s MB/s\n' "$ZL_DOWN" "$AR_DOWN"
 rm -f "$DIR/256m"
 
-echo "== 4. azlite's RSS during a 1 GiB upload"
-head -c $((1024 * 1024 * 1024)) /dev/zero >"$DIR/1g"
+echo "== 4. azlite's RSS during a $HUGE_MIB MiB upload"
+head -c $((HUGE_MIB * 1024 * 1024)) /dev/zero >"$DIR/1g"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$AZLITE_PID/status"; }
 BEFORE=$(rss)
 put_one "$AZLITE_URL" "$AZLITE_PATH/bench/huge" "$AZLITE_SAS" "$DIR/1g" >"$DIR/huge.speed" &
