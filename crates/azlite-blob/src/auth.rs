@@ -5,8 +5,8 @@
 //! and Azurite refuses it there), only with `x-ms-version` 2017-11-09 or later, with an
 //! audience of `https://storage.azure.com`, Storage's app id, or the account's own blob
 //! URL (each with or without a trailing slash), and from the account's tenant. Shared Key,
-//! Shared Key Lite and SAS are recognized here and verified by `azlite-storage-auth` once it
-//! is wired in ([`crate::SharedKeyVerifier`]).
+//! Shared Key Lite and SAS are recognized here and verified in `signed` with
+//! `azlite-storage-auth`.
 
 use axum::http::{HeaderMap, StatusCode, header};
 use azlite_token::{
