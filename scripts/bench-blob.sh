@@ -25,7 +25,9 @@ PROFILE=${PROFILE:-release}  # PROFILE=debug (with small DUR/FILL/sizes) checks 
 LUA=$PWD/scripts/bench/blob_wrk.lua
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-if [[ "$PROFILE" == release ]]; then cargo build -q --release -p azlite; else cargo build -q -p azlite; fi
+if [[ -z "${SKIP_BUILD:-}" ]]; then  # SKIP_BUILD=1: use the binary already in target/$PROFILE
+    if [[ "$PROFILE" == release ]]; then cargo build -q --release -p azlite; else cargo build -q -p azlite; fi
+fi
 DIR=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$DIR"; }
