@@ -134,7 +134,12 @@ fn dependencies_point_one_way() {
         // The binary parses command lines and talks to the server.
         (
             "azlite",
-            &["azlite-server", "azlite-sandbox", "azlite-types"],
+            &[
+                "azlite-server",
+                "azlite-sandbox",
+                "azlite-types",
+                "azlite-storage-auth",
+            ],
         ),
         (
             "azlite-testkit",

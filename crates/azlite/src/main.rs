@@ -5,6 +5,7 @@
 //! from `connection.json`.
 
 mod ad;
+mod blob_client;
 mod ca;
 mod client;
 mod clock;
@@ -17,10 +18,13 @@ mod imds;
 mod keys;
 mod keyvault;
 mod keyvault_secret;
+mod progress;
 mod role;
 mod run;
 mod storage;
 mod storage_account;
+mod storage_blob;
+mod storage_container;
 mod up;
 mod vm;
 

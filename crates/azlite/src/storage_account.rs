@@ -112,7 +112,11 @@ fn accounts_path(scope: &str) -> String {
 
 /// The id path of an account: in the given group, else found by name in the subscription
 /// (as az does when `-g` is left out).
-async fn account_path(client: &Client, name: &str, group: Option<&str>) -> anyhow::Result<String> {
+pub(crate) async fn account_path(
+    client: &Client,
+    name: &str,
+    group: Option<&str>,
+) -> anyhow::Result<String> {
     if let Some(group) = group {
         return Ok(format!("{}/{name}", accounts_path(&client.group(group))));
     }
