@@ -139,14 +139,14 @@ pub(crate) async fn put_block(
 
 /// Where a block list entry is looked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ListKind {
+pub(crate) enum ListKind {
     Committed,
     Uncommitted,
     Latest,
 }
 
 /// Parses `<BlockList><Latest>id</Latest>…</BlockList>`.
-fn parse_block_list(text: &str) -> Result<Vec<(ListKind, String)>, BlobError> {
+pub(crate) fn parse_block_list(text: &str) -> Result<Vec<(ListKind, String)>, BlobError> {
     let text = text.trim_start_matches('\u{feff}').trim();
     let text = match text.strip_prefix("<?xml") {
         Some(rest) => rest

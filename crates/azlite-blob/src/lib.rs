@@ -28,6 +28,8 @@ mod conditions;
 mod containers;
 mod copy;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod lease;
 mod listing;
 pub mod operation;

@@ -19,6 +19,8 @@
 pub mod account;
 pub mod auth;
 pub mod content;
+#[doc(hidden)]
+pub mod fuzzing;
 mod error;
 pub mod path;
 pub mod tree;
