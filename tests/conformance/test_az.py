@@ -235,6 +235,81 @@ def test_vm_identity_assign_show_remove(azlite, owner_az, group):
     assert shown["type"] == "SystemAssigned" and not shown.get("userAssignedIdentities"), shown
 
 
+def test_vmss_identity_assign_show_remove_and_an_instances_token(azlite, owner_az, az_root, group):
+    """A scale set made with `az rest` (as ARM takes it; azlite runs no guest), its identities
+    changed with `az vmss identity`, and an instance (`azlite run --vm <group>/<scale set>_<n>`)
+    signing in with `az login --identity` and fetching a token with curl."""
+    rg = group()
+    name = unique("ss")
+    path = f"/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}"
+    body = {
+        "location": "eastus",
+        "sku": {"name": "Standard_B1s", "tier": "Standard", "capacity": 2},
+        "properties": {"upgradePolicy": {"mode": "Manual"}, "virtualMachineProfile": {
+            "osProfile": {"computerNamePrefix": name[:9], "adminUsername": "azureuser"},
+            "storageProfile": {"osDisk": {"osType": "Linux", "createOption": "FromImage"}}}},
+    }
+    created = owner_az.ok("rest", "--method", "put", "--url", f"https://management.azure.com{path}?api-version=2024-11-01",
+                          "--body", json.dumps(body))
+    assert created["id"] == path and created["sku"]["capacity"] == 2 and "identity" not in created, created
+    uai = owner_az.ok("identity", "create", "-g", rg, "-n", "ss-uai")
+
+    assigned = owner_az.ok("vmss", "identity", "assign", "-g", rg, "-n", name, "--identities", "[system]", uai["id"])
+    assert assigned["systemAssignedIdentity"], assigned
+    assert {k.lower() for k in assigned["userAssignedIdentities"]} == {uai["id"].lower()}, assigned
+    shown = owner_az.ok("vmss", "identity", "show", "-g", rg, "-n", name)
+    assert shown["type"] == "SystemAssigned, UserAssigned" and shown["principalId"] == assigned["systemAssignedIdentity"], shown
+    assert shown["tenantId"] == azlite.tenant, shown
+    user = {k.lower(): v for k, v in shown["userAssignedIdentities"].items()}[uai["id"].lower()]
+    assert user == {"principalId": uai["principalId"], "clientId": uai["clientId"]}, shown
+
+    vmss = owner_az.ok("vmss", "show", "-g", rg, "-n", name)
+    assert vmss["identity"]["principalId"] == shown["principalId"] and vmss["sku"]["capacity"] == 2, vmss
+    assert [v["name"] for v in owner_az.ok("vmss", "list", "-g", rg)] == [name]
+    instances = owner_az.ok("vmss", "list-instances", "-g", rg, "-n", name)
+    assert sorted(i["instanceId"] for i in instances) == ["0", "1"], instances
+
+    # Reader on the group for both identities; the instance's az signs in as each.
+    group_id = f"/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}"
+    for principal in (shown["principalId"], uai["principalId"]):
+        owner_az.ok("role", "assignment", "create", "--assignee-object-id", principal,
+                    "--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", group_id)
+    instance = f"{rg}/{name}_1"
+    az = Az(azlite, az_root / unique("vmss-"), vm=instance)
+    accounts = az.ok("login", "--identity")
+    assert [a["id"] for a in accounts] == [azlite.subscription_id], accounts
+    claims = jwt_parts(az.ok("account", "get-access-token")["accessToken"])[1]
+    assert claims["oid"] == shown["principalId"] and claims["xms_mirid"].lower() == path.lower(), claims
+    assert az.ok("vmss", "show", "-g", rg, "-n", name)["name"] == name
+    by_client = Az(azlite, az_root / unique("vmss-uai-"), vm=instance)
+    by_client.ok("login", "--identity", "--client-id", uai["clientId"])
+    claims = jwt_parts(by_client.ok("account", "get-access-token")["accessToken"])[1]
+    assert claims["oid"] == uai["principalId"], claims
+
+    # curl on the instance, as the tutorial does; and its metadata names the scale set.
+    imds = "http://169.254.169.254/metadata"
+    curl = azlite_run(azlite, "curl", "-sS", "-H", "Metadata: true",
+                      f"{imds}/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", vm=instance)
+    assert curl.returncode == 0, curl.stderr
+    assert jwt_parts(json.loads(curl.stdout)["access_token"])[1]["oid"] == shown["principalId"], curl.stdout
+    compute = azlite_run(azlite, "curl", "-sS", "-H", "Metadata: true", f"{imds}/instance/compute?api-version=2021-02-01",
+                         vm=f"{path}/virtualMachines/0")
+    assert compute.returncode == 0, compute.stderr
+    compute = json.loads(compute.stdout)
+    assert compute["vmScaleSetName"] == name and compute["name"] == f"{name}_0", compute
+    assert compute["resourceId"] == f"{path}/virtualMachines/0", compute
+
+    owner_az.ok("vmss", "identity", "remove", "-g", rg, "-n", name, "--identities", uai["id"])
+    shown = owner_az.ok("vmss", "identity", "show", "-g", rg, "-n", name)
+    assert shown["type"] == "SystemAssigned" and not shown.get("userAssignedIdentities"), shown
+    owner_az.ok("vmss", "identity", "remove", "-g", rg, "-n", name)
+    assert owner_az.ok("vmss", "identity", "show", "-g", rg, "-n", name) in (None, {}, {"type": "None"})
+    # The system identity is gone, and so are its tokens on the instance.
+    curl = azlite_run(azlite, "curl", "-sS", "-H", "Metadata: true",
+                      f"{imds}/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", vm=instance)
+    assert curl.returncode == 0 and json.loads(curl.stdout)["error"] == "invalid_request", curl.stdout
+
+
 # --- RBAC ------------------------------------------------------------------------------------------
 
 
