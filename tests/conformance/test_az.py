@@ -399,6 +399,113 @@ def test_resource_list_and_show(azlite, owner_az, group):
     assert "Invalid $filter 'plan eq 'x'' specified in the query string." in stderr, stderr
 
 
+# --- Storage -------------------------------------------------------------------------------------
+
+BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+
+
+def test_storage_account_create_show_list_keys_and_delete(azlite, owner_az, group):
+    rg = group()
+    name = unique("azst")
+    created = owner_az.ok("storage", "account", "create", "-g", rg, "-n", name, "-l", "eastus", "--sku", "Standard_LRS")
+    assert created["name"] == name and created["type"] == "Microsoft.Storage/storageAccounts", created
+    assert created["primaryEndpoints"]["blob"] == f"https://{name}.blob.core.windows.net/", created
+    assert created["provisioningState"] == "Succeeded" and created["sku"]["name"] == "Standard_LRS", created
+    shown = owner_az.ok("storage", "account", "show", "-g", rg, "-n", name)
+    assert shown["id"] == created["id"], shown
+    assert [a["name"] for a in owner_az.ok("storage", "account", "list", "-g", rg)] == [name]
+    assert name in [a["name"] for a in owner_az.ok("storage", "account", "list")]
+
+    keys = {k["keyName"]: k["value"] for k in owner_az.ok("storage", "account", "keys", "list", "-g", rg, "-n", name)}
+    assert set(keys) == {"key1", "key2"} and keys["key1"] != keys["key2"], keys
+    renewed = {k["keyName"]: k["value"] for k in owner_az.ok("storage", "account", "keys", "renew", "-g", rg, "-n", name, "--key", "primary")}
+    assert renewed["key1"] != keys["key1"] and renewed["key2"] == keys["key2"], (keys, renewed)
+
+    owner_az.ok("storage", "account", "delete", "-g", rg, "-n", name, "--yes")
+    owner_az.refused("ResourceNotFound", "storage", "account", "show", "-g", rg, "-n", name, exit_code=3)
+    assert owner_az.ok("storage", "account", "list", "-g", rg) == []
+
+
+# What az prints instead of the message for a 403 with these x-ms-error-codes, and only for
+# them (azure/cli/command_modules/storage/__init__.py, get_handler_suppress_some_400).
+AZ_STORAGE_403_TEXT = {
+    "AuthorizationPermissionMismatch": "You do not have the required permissions needed to perform this operation.",
+    "AuthenticationFailed": "Authentication failure. This may be caused by either invalid account key, connection string or sas token",
+}
+
+
+def storage_refused(az: Az, code: str, *args: str) -> str:
+    """az storage …, which must fail with the Blob service's error `code` (az prints the
+    SDK's `ErrorCode:<code>`, or its own text for some 403s); its stderr."""
+    result = az.run(*args)
+    assert result.returncode != 0, f"az {' '.join(args)} succeeded:\n{result.stdout}"
+    expected = AZ_STORAGE_403_TEXT.get(code, code)
+    assert expected in result.stderr, result.stderr
+    return result.stderr
+
+
+def test_storage_containers_and_blobs_with_login_key_and_sas(azlite, owner_az, group, tmp_path):
+    rg = group()
+    name = unique("azst")
+    account = owner_az.ok("storage", "account", "create", "-g", rg, "-n", name, "-l", "eastus", "--sku", "Standard_LRS")
+    payload = os.urandom(300 * 1024) + b"end"
+    source = tmp_path / "payload.bin"
+    source.write_bytes(payload)
+    login = ("--account-name", name, "--auth-mode", "login")
+
+    # Containers take control-plane actions, which the subscription's Owner has; blobs take
+    # data actions, which it has not without a data role: refused as in Azure.
+    assert owner_az.ok("storage", "container", "create", *login, "-n", "docs") == {"created": True}
+    assert [c["name"] for c in owner_az.ok("storage", "container", "list", *login)] == ["docs"]
+    storage_refused(owner_az, "AuthorizationPermissionMismatch", "storage", "blob", "upload", *login, "-c", "docs",
+                    "-n", "denied.bin", "-f", str(source))
+    owner_az.ok("role", "assignment", "create", "--assignee", azlite.client_id, "--role", BLOB_DATA_CONTRIBUTOR, "--scope", account["id"])
+
+    uploaded = owner_az.ok("storage", "blob", "upload", *login, "-c", "docs", "-n", "dir/a.bin", "-f", str(source))
+    assert uploaded["etag"] and uploaded["lastModified"], uploaded
+    listed = owner_az.ok("storage", "blob", "list", *login, "-c", "docs")
+    assert [(b["name"], b["properties"]["contentLength"]) for b in listed] == [("dir/a.bin", len(payload))], listed
+    back = tmp_path / "login.bin"
+    owner_az.ok("storage", "blob", "download", *login, "-c", "docs", "-n", "dir/a.bin", "-f", str(back))
+    assert back.read_bytes() == payload
+
+    # The account key (Shared Key).
+    key = owner_az.ok("storage", "account", "keys", "list", "-g", rg, "-n", name)[0]["value"]
+    with_key = ("--account-name", name, "--account-key", key)
+    owner_az.ok("storage", "blob", "upload", *with_key, "-c", "docs", "-n", "b.bin", "-f", str(source))
+    assert sorted(b["name"] for b in owner_az.ok("storage", "blob", "list", *with_key, "-c", "docs")) == ["b.bin", "dir/a.bin"]
+    back = tmp_path / "key.bin"
+    owner_az.ok("storage", "blob", "download", *with_key, "-c", "docs", "-n", "dir/a.bin", "-f", str(back))
+    assert back.read_bytes() == payload
+    owner_az.ok("storage", "blob", "delete", *with_key, "-c", "docs", "-n", "b.bin")
+
+    # A container SAS made by az with the key.
+    sas = owner_az.ok("storage", "container", "generate-sas", *with_key, "-n", "docs", "--permissions", "racwdl",
+                      "--expiry", "2099-01-01T00:00:00Z", "--https-only")
+    assert "sig=" in sas, sas
+    with_sas = ("--account-name", name, "--sas-token", sas)
+    owner_az.ok("storage", "blob", "upload", *with_sas, "-c", "docs", "-n", "c.bin", "-f", str(source))
+    back = tmp_path / "sas.bin"
+    owner_az.ok("storage", "blob", "download", *with_sas, "-c", "docs", "-n", "c.bin", "-f", str(back))
+    assert back.read_bytes() == payload
+    assert sorted(b["name"] for b in owner_az.ok("storage", "blob", "list", *with_sas, "-c", "docs")) == ["c.bin", "dir/a.bin"]
+    owner_az.ok("storage", "blob", "delete", *with_sas, "-c", "docs", "-n", "c.bin")
+
+    # A wrong signature, and an expired SAS: AuthenticationFailed.
+    signature = sas.split("sig=")[1].split("&")[0]
+    forged = sas.replace(f"sig={signature}", "sig=" + ("A" * 43) + "%3D")
+    storage_refused(owner_az, "AuthenticationFailed", "storage", "blob", "list", "--account-name", name, "--sas-token", forged, "-c", "docs")
+    expired = owner_az.ok("storage", "container", "generate-sas", *with_key, "-n", "docs", "--permissions", "rl",
+                          "--expiry", "2020-01-01T00:00:00Z")
+    storage_refused(owner_az, "AuthenticationFailed", "storage", "blob", "download", "--account-name", name, "--sas-token", expired,
+                    "-c", "docs", "-n", "dir/a.bin", "-f", str(tmp_path / "never.bin"))
+
+    owner_az.ok("storage", "blob", "delete", *login, "-c", "docs", "-n", "dir/a.bin")
+    assert owner_az.ok("storage", "blob", "list", *login, "-c", "docs") == []
+    assert owner_az.ok("storage", "container", "delete", *login, "-n", "docs") == {"deleted": True}
+    assert owner_az.ok("storage", "container", "list", *login) == []
+
+
 # --- Key Vault -----------------------------------------------------------------------------------
 
 
