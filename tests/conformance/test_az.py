@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -48,6 +50,13 @@ class Az:
         self.config_dir = config_dir
         self.vm = vm
         config_dir.mkdir(parents=True, exist_ok=True)
+
+    def fork(self) -> "Az":
+        """The same signed-in az in a copy of its config dir: concurrent az processes would
+        race on the files az rewrites (sessions, the command index); copies share nothing."""
+        copy = self.config_dir.parent / unique(f"{self.config_dir.name}-fork-")
+        shutil.copytree(self.config_dir, copy, ignore=shutil.ignore_patterns("commands", "logs"))
+        return Az(self.azlite, copy, self.vm)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = vm_environment()
@@ -108,6 +117,13 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
+def parallel(*calls: Callable[[], Any]) -> list[Any]:
+    """Runs independent az calls at once (each is its own process); their results in order.
+    Only for calls that neither depend on each other nor change what another reads."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [f.result() for f in [pool.submit(call) for call in calls]]
+
+
 @pytest.fixture
 def group(owner_az: Az) -> Any:
     """A resource group made with `az group create`, deleted with `az group delete` after."""
@@ -121,8 +137,7 @@ def group(owner_az: Az) -> Any:
         return name
 
     yield make
-    for name in names:
-        owner_az.ok("group", "delete", "-n", name, "--yes")
+    parallel(*(lambda name=name, az=owner_az.fork(): az.ok("group", "delete", "-n", name, "--yes") for name in names))
 
 
 # --- sign-in and the account --------------------------------------------------------------------
@@ -183,7 +198,7 @@ def test_login_identity_user_assigned_by_client_id_and_resource_id(azlite, owner
     owner_az.ok("role", "assignment", "create", "--assignee-object-id", uai["principalId"],
                 "--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", group_id)
 
-    for selector in (["--client-id", uai["clientId"]], ["--resource-id", uai["id"]]):
+    def sign_in(selector: list[str]) -> None:
         az = Az(azlite, az_root / unique("uai-"), vm=f"{rg}/{vm_name}")
         accounts = az.ok("login", "--identity", *selector)
         assert [a["id"] for a in accounts] == [azlite.subscription_id], accounts
@@ -192,19 +207,22 @@ def test_login_identity_user_assigned_by_client_id_and_resource_id(azlite, owner
         assert claims["oid"] == uai["principalId"], claims
         assert az.ok("group", "show", "-n", rg)["name"] == rg
 
+    parallel(lambda: sign_in(["--client-id", uai["clientId"]]), lambda: sign_in(["--resource-id", uai["id"]]))
+
 
 # --- groups, identities, VM identities ----------------------------------------------------------
 
 
 def test_group_commands(azlite, owner_az, group):
     rg = group("westus")
-    assert owner_az.ok("group", "exists", "-n", rg) is True
-    shown = owner_az.ok("group", "show", "-n", rg)
+    exists, shown = parallel(lambda az=owner_az.fork(): az.ok("group", "exists", "-n", rg), lambda az=owner_az.fork(): az.ok("group", "show", "-n", rg))
+    assert exists is True
     assert shown["location"] == "westus" and shown["type"] == "Microsoft.Resources/resourceGroups", shown
     updated = owner_az.ok("group", "update", "-n", rg, "--tags", "env=dev")
     assert updated["tags"] == {"env": "dev"}, updated
-    assert rg in [g["name"] for g in owner_az.ok("group", "list")]
-    assert [g["name"] for g in owner_az.ok("group", "list", "--tag", "env=dev")] == [rg]
+    listed, tagged = parallel(lambda az=owner_az.fork(): az.ok("group", "list"), lambda az=owner_az.fork(): az.ok("group", "list", "--tag", "env=dev"))
+    assert rg in [g["name"] for g in listed]
+    assert [g["name"] for g in tagged] == [rg]
 
 
 def test_identity_create_show_list_delete(azlite, owner_az, group):
@@ -212,8 +230,10 @@ def test_identity_create_show_list_delete(azlite, owner_az, group):
     created = owner_az.ok("identity", "create", "-g", rg, "-n", "id1")
     assert created["type"] == "Microsoft.ManagedIdentity/userAssignedIdentities", created
     assert created["tenantId"] == azlite.tenant and created["principalId"] and created["clientId"], created
-    assert owner_az.ok("identity", "show", "-g", rg, "-n", "id1")["principalId"] == created["principalId"]
-    assert [i["name"] for i in owner_az.ok("identity", "list", "-g", rg)] == ["id1"]
+    shown, listed = parallel(lambda az=owner_az.fork(): az.ok("identity", "show", "-g", rg, "-n", "id1"),
+                             lambda az=owner_az.fork(): az.ok("identity", "list", "-g", rg))
+    assert shown["principalId"] == created["principalId"]
+    assert [i["name"] for i in listed] == ["id1"]
     owner_az.ok("identity", "delete", "-g", rg, "-n", "id1")
     assert owner_az.ok("identity", "list", "-g", rg) == []
     owner_az.refused("ResourceNotFound", "identity", "show", "-g", rg, "-n", "id1", exit_code=3)
@@ -263,28 +283,37 @@ def test_vmss_identity_assign_show_remove_and_an_instances_token(azlite, owner_a
     user = {k.lower(): v for k, v in shown["userAssignedIdentities"].items()}[uai["id"].lower()]
     assert user == {"principalId": uai["principalId"], "clientId": uai["clientId"]}, shown
 
-    vmss = owner_az.ok("vmss", "show", "-g", rg, "-n", name)
+    group_id = f"/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}"
+    reader = ("role", "assignment", "create", "--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", group_id)
+    vmss, listed, instances, _, _ = parallel(
+        lambda az=owner_az.fork(): az.ok("vmss", "show", "-g", rg, "-n", name),
+        lambda az=owner_az.fork(): az.ok("vmss", "list", "-g", rg),
+        lambda az=owner_az.fork(): az.ok("vmss", "list-instances", "-g", rg, "-n", name),
+        # Reader on the group for both identities; the instance's az signs in as each.
+        lambda az=owner_az.fork(): az.ok(*reader, "--assignee-object-id", shown["principalId"]),
+        lambda az=owner_az.fork(): az.ok(*reader, "--assignee-object-id", uai["principalId"]),
+    )
     assert vmss["identity"]["principalId"] == shown["principalId"] and vmss["sku"]["capacity"] == 2, vmss
-    assert [v["name"] for v in owner_az.ok("vmss", "list", "-g", rg)] == [name]
-    instances = owner_az.ok("vmss", "list-instances", "-g", rg, "-n", name)
+    assert [v["name"] for v in listed] == [name]
     assert sorted(i["instanceId"] for i in instances) == ["0", "1"], instances
 
-    # Reader on the group for both identities; the instance's az signs in as each.
-    group_id = f"/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}"
-    for principal in (shown["principalId"], uai["principalId"]):
-        owner_az.ok("role", "assignment", "create", "--assignee-object-id", principal,
-                    "--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", group_id)
     instance = f"{rg}/{name}_1"
-    az = Az(azlite, az_root / unique("vmss-"), vm=instance)
-    accounts = az.ok("login", "--identity")
-    assert [a["id"] for a in accounts] == [azlite.subscription_id], accounts
-    claims = jwt_parts(az.ok("account", "get-access-token")["accessToken"])[1]
-    assert claims["oid"] == shown["principalId"] and claims["xms_mirid"].lower() == path.lower(), claims
-    assert az.ok("vmss", "show", "-g", rg, "-n", name)["name"] == name
-    by_client = Az(azlite, az_root / unique("vmss-uai-"), vm=instance)
-    by_client.ok("login", "--identity", "--client-id", uai["clientId"])
-    claims = jwt_parts(by_client.ok("account", "get-access-token")["accessToken"])[1]
-    assert claims["oid"] == uai["principalId"], claims
+
+    def as_system() -> None:
+        az = Az(azlite, az_root / unique("vmss-"), vm=instance)
+        accounts = az.ok("login", "--identity")
+        assert [a["id"] for a in accounts] == [azlite.subscription_id], accounts
+        claims = jwt_parts(az.ok("account", "get-access-token")["accessToken"])[1]
+        assert claims["oid"] == shown["principalId"] and claims["xms_mirid"].lower() == path.lower(), claims
+        assert az.ok("vmss", "show", "-g", rg, "-n", name)["name"] == name
+
+    def as_user_assigned() -> None:
+        az = Az(azlite, az_root / unique("vmss-uai-"), vm=instance)
+        az.ok("login", "--identity", "--client-id", uai["clientId"])
+        claims = jwt_parts(az.ok("account", "get-access-token")["accessToken"])[1]
+        assert claims["oid"] == uai["principalId"], claims
+
+    parallel(as_system, as_user_assigned)
 
     # curl on the instance, as the tutorial does; and its metadata names the scale set.
     imds = "http://169.254.169.254/metadata"
@@ -372,21 +401,27 @@ def test_ad_sp_create_for_rbac_and_a_group_scoped_login(azlite, owner_az, az_roo
 
 def test_resource_list_and_show(azlite, owner_az, group):
     rg = group()
-    one = owner_az.ok("identity", "create", "-g", rg, "-n", "res-one")
-    owner_az.ok("identity", "create", "-g", rg, "-n", "res-two")
     vault = unique("kv")
-    owner_az.ok("keyvault", "create", "-g", rg, "-n", vault, *POLICY_VAULT)
+    one, _, _ = parallel(
+        lambda az=owner_az.fork(): az.ok("identity", "create", "-g", rg, "-n", "res-one"),
+        lambda az=owner_az.fork(): az.ok("identity", "create", "-g", rg, "-n", "res-two"),
+        lambda az=owner_az.fork(): az.ok("keyvault", "create", "-g", rg, "-n", vault, *POLICY_VAULT),
+    )
 
-    in_group = owner_az.ok("resource", "list", "-g", rg)
+    uai_type = ("--resource-type", "Microsoft.ManagedIdentity/userAssignedIdentities")
+    in_group, by_name, by_type, shown, by_id = parallel(
+        lambda az=owner_az.fork(): az.ok("resource", "list", "-g", rg),
+        lambda az=owner_az.fork(): az.ok("resource", "list", "-n", "res-one"),
+        lambda az=owner_az.fork(): az.ok("resource", "list", "-g", rg, *uai_type),
+        lambda az=owner_az.fork(): az.ok("resource", "show", "-g", rg, "-n", "res-one", *uai_type),
+        lambda az=owner_az.fork(): az.ok("resource", "show", "--ids", one["id"]),
+    )
     assert sorted(r["name"] for r in in_group) == sorted(["res-one", "res-two", vault]), in_group
     assert all(r["resourceGroup"] == rg for r in in_group), in_group
-    by_name = owner_az.ok("resource", "list", "-n", "res-one")
     assert [r["id"] for r in by_name] == [one["id"]], by_name
-    by_type = owner_az.ok("resource", "list", "-g", rg, "--resource-type", "Microsoft.ManagedIdentity/userAssignedIdentities")
     assert sorted(r["name"] for r in by_type) == ["res-one", "res-two"], by_type
-    shown = owner_az.ok("resource", "show", "-g", rg, "-n", "res-one", "--resource-type", "Microsoft.ManagedIdentity/userAssignedIdentities")
     assert shown["properties"]["principalId"] == one["principalId"], shown
-    assert owner_az.ok("resource", "show", "--ids", one["id"])["name"] == "res-one"
+    assert by_id["name"] == "res-one"
     # Paging: $top sets the page, nextLink carries $skiptoken, and the pages add up.
     listing = f"https://management.azure.com/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}/resources?api-version=2024-11-01&$top=2"
     first = owner_az.ok("rest", "--method", "get", "--url", listing)
@@ -411,12 +446,17 @@ def test_storage_account_create_show_list_keys_and_delete(azlite, owner_az, grou
     assert created["name"] == name and created["type"] == "Microsoft.Storage/storageAccounts", created
     assert created["primaryEndpoints"]["blob"] == f"https://{name}.blob.core.windows.net/", created
     assert created["provisioningState"] == "Succeeded" and created["sku"]["name"] == "Standard_LRS", created
-    shown = owner_az.ok("storage", "account", "show", "-g", rg, "-n", name)
+    shown, in_group, everywhere, keys = parallel(
+        lambda az=owner_az.fork(): az.ok("storage", "account", "show", "-g", rg, "-n", name),
+        lambda az=owner_az.fork(): az.ok("storage", "account", "list", "-g", rg),
+        lambda az=owner_az.fork(): az.ok("storage", "account", "list"),
+        lambda az=owner_az.fork(): az.ok("storage", "account", "keys", "list", "-g", rg, "-n", name),
+    )
     assert shown["id"] == created["id"], shown
-    assert [a["name"] for a in owner_az.ok("storage", "account", "list", "-g", rg)] == [name]
-    assert name in [a["name"] for a in owner_az.ok("storage", "account", "list")]
+    assert [a["name"] for a in in_group] == [name]
+    assert name in [a["name"] for a in everywhere]
 
-    keys = {k["keyName"]: k["value"] for k in owner_az.ok("storage", "account", "keys", "list", "-g", rg, "-n", name)}
+    keys = {k["keyName"]: k["value"] for k in keys}
     assert set(keys) == {"key1", "key2"} and keys["key1"] != keys["key2"], keys
     renewed = {k["keyName"]: k["value"] for k in owner_az.ok("storage", "account", "keys", "renew", "-g", rg, "-n", name, "--key", "primary")}
     assert renewed["key1"] != keys["key1"] and renewed["key2"] == keys["key2"], (keys, renewed)
@@ -514,10 +554,15 @@ def test_keyvault_create_show_list_and_set_policy_with_and_without_group(azlite,
     name = unique("kv")
     created = owner_az.ok("keyvault", "create", "-g", rg, "-n", name, *POLICY_VAULT)
     assert created["properties"]["vaultUri"] == f"https://{name}.vault.azure.net/", created
-    assert owner_az.ok("keyvault", "show", "-n", name)["id"] == created["id"]
-    assert owner_az.ok("keyvault", "show", "-g", rg, "-n", name)["id"] == created["id"]
-    assert [v["name"] for v in owner_az.ok("keyvault", "list", "-g", rg)] == [name]
-    assert name in [v["name"] for v in owner_az.ok("keyvault", "list")]
+    by_name, by_group, in_group, everywhere = parallel(
+        lambda az=owner_az.fork(): az.ok("keyvault", "show", "-n", name),
+        lambda az=owner_az.fork(): az.ok("keyvault", "show", "-g", rg, "-n", name),
+        lambda az=owner_az.fork(): az.ok("keyvault", "list", "-g", rg),
+        lambda az=owner_az.fork(): az.ok("keyvault", "list"),
+    )
+    assert by_name["id"] == created["id"] and by_group["id"] == created["id"]
+    assert [v["name"] for v in in_group] == [name]
+    assert name in [v["name"] for v in everywhere]
 
     demo = demo_vm(azlite)
     policy = owner_az.ok("keyvault", "set-policy", "-n", name, "--object-id", demo["principalId"], "--secret-permissions", "get", "list")
