@@ -8,6 +8,10 @@ error code it prints for a denial.
 az lives in its own venv (`scripts/az-venv`, cached like .venv; `$AZLITE_AZ_VENV`, default
 <repo>/.venv-az), not in the suite's: it brings about 150 packages.
 
+Each az process costs about a second of CPU (its imports), which is most of this module's
+time: independent calls run at once (`parallel`), each in its own copy of the signed-in
+config dir (`Az.fork`), since az rewrites its session files without a lock.
+
 Safety: az runs only inside `azlite run`, never in the suite's own namespace.
 """
 
