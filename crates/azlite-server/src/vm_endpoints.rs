@@ -17,7 +17,7 @@ pub enum VmEndpointsError {
     /// The data directory holds no azlite store yet.
     #[error("there is no azlite store in {0}: start `azlite up` once first")]
     NoStore(std::path::PathBuf),
-    /// No VM has that name (in that group).
+    /// No VM, nor instance of a scale set, has that name (in that group).
     #[error("no virtual machine named '{0}' in the default subscription")]
     NoSuchVm(String),
     /// Several groups hold a VM of that name.
@@ -42,7 +42,8 @@ pub struct VmEndpoints {
     pub identity_header: String,
 }
 
-/// Prepares the endpoints of the VM `name` (in `group`, if given) of the default subscription.
+/// Prepares the endpoints of the VM `name` (in `group`, if given) of the default subscription,
+/// or of the scale set instance `name` names (`{scale set}_{instanceId}`).
 pub async fn open_vm_endpoints(
     config: &Config,
     name: &str,
