@@ -310,6 +310,9 @@ def test_vmss_identity_assign_show_remove_and_an_instances_token(azlite, owner_a
         claims = jwt_parts(az.ok("account", "get-access-token")["accessToken"])[1]
         assert claims["oid"] == shown["principalId"] and claims["xms_mirid"].lower() == path.lower(), claims
         assert az.ok("vmss", "show", "-g", rg, "-n", name)["name"] == name
+        # Denial: Reader cannot change the scale set's identities.
+        stderr = az.refused("AuthorizationFailed", "vmss", "identity", "remove", "-g", rg, "-n", name)
+        assert "microsoft.compute/virtualmachinescalesets/write" in stderr.lower(), stderr
 
     def as_user_assigned() -> None:
         az = Az(azlite, az_root / unique("vmss-uai-"), vm=instance)
