@@ -8,6 +8,10 @@ error code it prints for a denial.
 az lives in its own venv (`scripts/az-venv`, cached like .venv; `$AZLITE_AZ_VENV`, default
 <repo>/.venv-az), not in the suite's: it brings about 150 packages.
 
+Each az process costs about a second of CPU (its imports), which is most of this module's
+time: independent calls run at once (`parallel`), each in its own copy of the signed-in
+config dir (`Az.fork`), since az rewrites its session files without a lock.
+
 Safety: az runs only inside `azlite run`, never in the suite's own namespace.
 """
 
@@ -15,10 +19,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -48,6 +54,13 @@ class Az:
         self.config_dir = config_dir
         self.vm = vm
         config_dir.mkdir(parents=True, exist_ok=True)
+
+    def fork(self) -> "Az":
+        """The same signed-in az in a copy of its config dir: concurrent az processes would
+        race on the files az rewrites (sessions, the command index); copies share nothing."""
+        copy = self.config_dir.parent / unique(f"{self.config_dir.name}-fork-")
+        shutil.copytree(self.config_dir, copy, ignore=shutil.ignore_patterns("commands", "logs"))
+        return Az(self.azlite, copy, self.vm)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = vm_environment()
@@ -108,6 +121,13 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
+def parallel(*calls: Callable[[], Any]) -> list[Any]:
+    """Runs independent az calls at once (each is its own process); their results in order.
+    Only for calls that neither depend on each other nor change what another reads."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [f.result() for f in [pool.submit(call) for call in calls]]
+
+
 @pytest.fixture
 def group(owner_az: Az) -> Any:
     """A resource group made with `az group create`, deleted with `az group delete` after."""
@@ -121,8 +141,7 @@ def group(owner_az: Az) -> Any:
         return name
 
     yield make
-    for name in names:
-        owner_az.ok("group", "delete", "-n", name, "--yes")
+    parallel(*(lambda name=name, az=owner_az.fork(): az.ok("group", "delete", "-n", name, "--yes") for name in names))
 
 
 # --- sign-in and the account --------------------------------------------------------------------
@@ -183,7 +202,7 @@ def test_login_identity_user_assigned_by_client_id_and_resource_id(azlite, owner
     owner_az.ok("role", "assignment", "create", "--assignee-object-id", uai["principalId"],
                 "--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", group_id)
 
-    for selector in (["--client-id", uai["clientId"]], ["--resource-id", uai["id"]]):
+    def sign_in(selector: list[str]) -> None:
         az = Az(azlite, az_root / unique("uai-"), vm=f"{rg}/{vm_name}")
         accounts = az.ok("login", "--identity", *selector)
         assert [a["id"] for a in accounts] == [azlite.subscription_id], accounts
@@ -192,19 +211,22 @@ def test_login_identity_user_assigned_by_client_id_and_resource_id(azlite, owner
         assert claims["oid"] == uai["principalId"], claims
         assert az.ok("group", "show", "-n", rg)["name"] == rg
 
+    parallel(lambda: sign_in(["--client-id", uai["clientId"]]), lambda: sign_in(["--resource-id", uai["id"]]))
+
 
 # --- groups, identities, VM identities ----------------------------------------------------------
 
 
 def test_group_commands(azlite, owner_az, group):
     rg = group("westus")
-    assert owner_az.ok("group", "exists", "-n", rg) is True
-    shown = owner_az.ok("group", "show", "-n", rg)
+    exists, shown = parallel(lambda az=owner_az.fork(): az.ok("group", "exists", "-n", rg), lambda az=owner_az.fork(): az.ok("group", "show", "-n", rg))
+    assert exists is True
     assert shown["location"] == "westus" and shown["type"] == "Microsoft.Resources/resourceGroups", shown
     updated = owner_az.ok("group", "update", "-n", rg, "--tags", "env=dev")
     assert updated["tags"] == {"env": "dev"}, updated
-    assert rg in [g["name"] for g in owner_az.ok("group", "list")]
-    assert [g["name"] for g in owner_az.ok("group", "list", "--tag", "env=dev")] == [rg]
+    listed, tagged = parallel(lambda az=owner_az.fork(): az.ok("group", "list"), lambda az=owner_az.fork(): az.ok("group", "list", "--tag", "env=dev"))
+    assert rg in [g["name"] for g in listed]
+    assert [g["name"] for g in tagged] == [rg]
 
 
 def test_identity_create_show_list_delete(azlite, owner_az, group):
@@ -212,8 +234,10 @@ def test_identity_create_show_list_delete(azlite, owner_az, group):
     created = owner_az.ok("identity", "create", "-g", rg, "-n", "id1")
     assert created["type"] == "Microsoft.ManagedIdentity/userAssignedIdentities", created
     assert created["tenantId"] == azlite.tenant and created["principalId"] and created["clientId"], created
-    assert owner_az.ok("identity", "show", "-g", rg, "-n", "id1")["principalId"] == created["principalId"]
-    assert [i["name"] for i in owner_az.ok("identity", "list", "-g", rg)] == ["id1"]
+    shown, listed = parallel(lambda az=owner_az.fork(): az.ok("identity", "show", "-g", rg, "-n", "id1"),
+                             lambda az=owner_az.fork(): az.ok("identity", "list", "-g", rg))
+    assert shown["principalId"] == created["principalId"]
+    assert [i["name"] for i in listed] == ["id1"]
     owner_az.ok("identity", "delete", "-g", rg, "-n", "id1")
     assert owner_az.ok("identity", "list", "-g", rg) == []
     owner_az.refused("ResourceNotFound", "identity", "show", "-g", rg, "-n", "id1", exit_code=3)
@@ -233,6 +257,93 @@ def test_vm_identity_assign_show_remove(azlite, owner_az, group):
     owner_az.ok("vm", "identity", "remove", "-g", rg, "-n", vm, "--identities", uai["id"])
     shown = owner_az.ok("vm", "identity", "show", "-g", rg, "-n", vm)
     assert shown["type"] == "SystemAssigned" and not shown.get("userAssignedIdentities"), shown
+
+
+def test_vmss_identity_assign_show_remove_and_an_instances_token(azlite, owner_az, az_root, group):
+    """A scale set made with `az rest` (as ARM takes it; azlite runs no guest), its identities
+    changed with `az vmss identity`, and an instance (`azlite run --vm <group>/<scale set>_<n>`)
+    signing in with `az login --identity` and fetching a token with curl."""
+    rg = group()
+    name = unique("ss")
+    path = f"/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}"
+    body = {
+        "location": "eastus",
+        "sku": {"name": "Standard_B1s", "tier": "Standard", "capacity": 2},
+        "properties": {"upgradePolicy": {"mode": "Manual"}, "virtualMachineProfile": {
+            "osProfile": {"computerNamePrefix": name[:9], "adminUsername": "azureuser"},
+            "storageProfile": {"osDisk": {"osType": "Linux", "createOption": "FromImage"}}}},
+    }
+    created = owner_az.ok("rest", "--method", "put", "--url", f"https://management.azure.com{path}?api-version=2024-11-01",
+                          "--body", json.dumps(body))
+    assert created["id"] == path and created["sku"]["capacity"] == 2 and "identity" not in created, created
+    uai = owner_az.ok("identity", "create", "-g", rg, "-n", "ss-uai")
+
+    assigned = owner_az.ok("vmss", "identity", "assign", "-g", rg, "-n", name, "--identities", "[system]", uai["id"])
+    assert assigned["systemAssignedIdentity"], assigned
+    assert {k.lower() for k in assigned["userAssignedIdentities"]} == {uai["id"].lower()}, assigned
+    shown = owner_az.ok("vmss", "identity", "show", "-g", rg, "-n", name)
+    assert shown["type"] == "SystemAssigned, UserAssigned" and shown["principalId"] == assigned["systemAssignedIdentity"], shown
+    assert shown["tenantId"] == azlite.tenant, shown
+    user = {k.lower(): v for k, v in shown["userAssignedIdentities"].items()}[uai["id"].lower()]
+    assert user == {"principalId": uai["principalId"], "clientId": uai["clientId"]}, shown
+
+    group_id = f"/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}"
+    reader = ("role", "assignment", "create", "--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", group_id)
+    vmss, listed, instances, _, _ = parallel(
+        lambda az=owner_az.fork(): az.ok("vmss", "show", "-g", rg, "-n", name),
+        lambda az=owner_az.fork(): az.ok("vmss", "list", "-g", rg),
+        lambda az=owner_az.fork(): az.ok("vmss", "list-instances", "-g", rg, "-n", name),
+        # Reader on the group for both identities; the instance's az signs in as each.
+        lambda az=owner_az.fork(): az.ok(*reader, "--assignee-object-id", shown["principalId"]),
+        lambda az=owner_az.fork(): az.ok(*reader, "--assignee-object-id", uai["principalId"]),
+    )
+    assert vmss["identity"]["principalId"] == shown["principalId"] and vmss["sku"]["capacity"] == 2, vmss
+    assert [v["name"] for v in listed] == [name]
+    assert sorted(i["instanceId"] for i in instances) == ["0", "1"], instances
+
+    instance = f"{rg}/{name}_1"
+
+    def as_system() -> None:
+        az = Az(azlite, az_root / unique("vmss-"), vm=instance)
+        accounts = az.ok("login", "--identity")
+        assert [a["id"] for a in accounts] == [azlite.subscription_id], accounts
+        claims = jwt_parts(az.ok("account", "get-access-token")["accessToken"])[1]
+        assert claims["oid"] == shown["principalId"] and claims["xms_mirid"].lower() == path.lower(), claims
+        assert az.ok("vmss", "show", "-g", rg, "-n", name)["name"] == name
+        # Denial: Reader cannot change the scale set's identities.
+        stderr = az.refused("AuthorizationFailed", "vmss", "identity", "remove", "-g", rg, "-n", name)
+        assert "microsoft.compute/virtualmachinescalesets/write" in stderr.lower(), stderr
+
+    def as_user_assigned() -> None:
+        az = Az(azlite, az_root / unique("vmss-uai-"), vm=instance)
+        az.ok("login", "--identity", "--client-id", uai["clientId"])
+        claims = jwt_parts(az.ok("account", "get-access-token")["accessToken"])[1]
+        assert claims["oid"] == uai["principalId"], claims
+
+    parallel(as_system, as_user_assigned)
+
+    # curl on the instance, as the tutorial does; and its metadata names the scale set.
+    imds = "http://169.254.169.254/metadata"
+    curl = azlite_run(azlite, "curl", "-sS", "-H", "Metadata: true",
+                      f"{imds}/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", vm=instance)
+    assert curl.returncode == 0, curl.stderr
+    assert jwt_parts(json.loads(curl.stdout)["access_token"])[1]["oid"] == shown["principalId"], curl.stdout
+    compute = azlite_run(azlite, "curl", "-sS", "-H", "Metadata: true", f"{imds}/instance/compute?api-version=2021-02-01",
+                         vm=f"{path}/virtualMachines/0")
+    assert compute.returncode == 0, compute.stderr
+    compute = json.loads(compute.stdout)
+    assert compute["vmScaleSetName"] == name and compute["name"] == f"{name}_0", compute
+    assert compute["resourceId"] == f"{path}/virtualMachines/0", compute
+
+    owner_az.ok("vmss", "identity", "remove", "-g", rg, "-n", name, "--identities", uai["id"])
+    shown = owner_az.ok("vmss", "identity", "show", "-g", rg, "-n", name)
+    assert shown["type"] == "SystemAssigned" and not shown.get("userAssignedIdentities"), shown
+    owner_az.ok("vmss", "identity", "remove", "-g", rg, "-n", name)
+    assert owner_az.ok("vmss", "identity", "show", "-g", rg, "-n", name) in (None, {}, {"type": "None"})
+    # The system identity is gone, and so are its tokens on the instance.
+    curl = azlite_run(azlite, "curl", "-sS", "-H", "Metadata: true",
+                      f"{imds}/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", vm=instance)
+    assert curl.returncode == 0 and json.loads(curl.stdout)["error"] == "invalid_request", curl.stdout
 
 
 # --- RBAC ------------------------------------------------------------------------------------------
@@ -297,21 +408,27 @@ def test_ad_sp_create_for_rbac_and_a_group_scoped_login(azlite, owner_az, az_roo
 
 def test_resource_list_and_show(azlite, owner_az, group):
     rg = group()
-    one = owner_az.ok("identity", "create", "-g", rg, "-n", "res-one")
-    owner_az.ok("identity", "create", "-g", rg, "-n", "res-two")
     vault = unique("kv")
-    owner_az.ok("keyvault", "create", "-g", rg, "-n", vault, *POLICY_VAULT)
+    one, _, _ = parallel(
+        lambda az=owner_az.fork(): az.ok("identity", "create", "-g", rg, "-n", "res-one"),
+        lambda az=owner_az.fork(): az.ok("identity", "create", "-g", rg, "-n", "res-two"),
+        lambda az=owner_az.fork(): az.ok("keyvault", "create", "-g", rg, "-n", vault, *POLICY_VAULT),
+    )
 
-    in_group = owner_az.ok("resource", "list", "-g", rg)
+    uai_type = ("--resource-type", "Microsoft.ManagedIdentity/userAssignedIdentities")
+    in_group, by_name, by_type, shown, by_id = parallel(
+        lambda az=owner_az.fork(): az.ok("resource", "list", "-g", rg),
+        lambda az=owner_az.fork(): az.ok("resource", "list", "-n", "res-one"),
+        lambda az=owner_az.fork(): az.ok("resource", "list", "-g", rg, *uai_type),
+        lambda az=owner_az.fork(): az.ok("resource", "show", "-g", rg, "-n", "res-one", *uai_type),
+        lambda az=owner_az.fork(): az.ok("resource", "show", "--ids", one["id"]),
+    )
     assert sorted(r["name"] for r in in_group) == sorted(["res-one", "res-two", vault]), in_group
     assert all(r["resourceGroup"] == rg for r in in_group), in_group
-    by_name = owner_az.ok("resource", "list", "-n", "res-one")
     assert [r["id"] for r in by_name] == [one["id"]], by_name
-    by_type = owner_az.ok("resource", "list", "-g", rg, "--resource-type", "Microsoft.ManagedIdentity/userAssignedIdentities")
     assert sorted(r["name"] for r in by_type) == ["res-one", "res-two"], by_type
-    shown = owner_az.ok("resource", "show", "-g", rg, "-n", "res-one", "--resource-type", "Microsoft.ManagedIdentity/userAssignedIdentities")
     assert shown["properties"]["principalId"] == one["principalId"], shown
-    assert owner_az.ok("resource", "show", "--ids", one["id"])["name"] == "res-one"
+    assert by_id["name"] == "res-one"
     # Paging: $top sets the page, nextLink carries $skiptoken, and the pages add up.
     listing = f"https://management.azure.com/subscriptions/{azlite.subscription_id}/resourceGroups/{rg}/resources?api-version=2024-11-01&$top=2"
     first = owner_az.ok("rest", "--method", "get", "--url", listing)
@@ -324,6 +441,118 @@ def test_resource_list_and_show(azlite, owner_az, group):
     assert "Invalid $filter 'plan eq 'x'' specified in the query string." in stderr, stderr
 
 
+# --- Storage -------------------------------------------------------------------------------------
+
+BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+
+
+def test_storage_account_create_show_list_keys_and_delete(azlite, owner_az, group):
+    rg = group()
+    name = unique("azst")
+    created = owner_az.ok("storage", "account", "create", "-g", rg, "-n", name, "-l", "eastus", "--sku", "Standard_LRS")
+    assert created["name"] == name and created["type"] == "Microsoft.Storage/storageAccounts", created
+    assert created["primaryEndpoints"]["blob"] == f"https://{name}.blob.core.windows.net/", created
+    assert created["provisioningState"] == "Succeeded" and created["sku"]["name"] == "Standard_LRS", created
+    shown, in_group, everywhere, keys = parallel(
+        lambda az=owner_az.fork(): az.ok("storage", "account", "show", "-g", rg, "-n", name),
+        lambda az=owner_az.fork(): az.ok("storage", "account", "list", "-g", rg),
+        lambda az=owner_az.fork(): az.ok("storage", "account", "list"),
+        lambda az=owner_az.fork(): az.ok("storage", "account", "keys", "list", "-g", rg, "-n", name),
+    )
+    assert shown["id"] == created["id"], shown
+    assert [a["name"] for a in in_group] == [name]
+    assert name in [a["name"] for a in everywhere]
+
+    keys = {k["keyName"]: k["value"] for k in keys}
+    assert set(keys) == {"key1", "key2"} and keys["key1"] != keys["key2"], keys
+    renewed = {k["keyName"]: k["value"] for k in owner_az.ok("storage", "account", "keys", "renew", "-g", rg, "-n", name, "--key", "primary")}
+    assert renewed["key1"] != keys["key1"] and renewed["key2"] == keys["key2"], (keys, renewed)
+
+    owner_az.ok("storage", "account", "delete", "-g", rg, "-n", name, "--yes")
+    owner_az.refused("ResourceNotFound", "storage", "account", "show", "-g", rg, "-n", name, exit_code=3)
+    assert owner_az.ok("storage", "account", "list", "-g", rg) == []
+
+
+# What az prints instead of the message for a 403 with these x-ms-error-codes, and only for
+# them (azure/cli/command_modules/storage/__init__.py, get_handler_suppress_some_400).
+AZ_STORAGE_403_TEXT = {
+    "AuthorizationPermissionMismatch": "You do not have the required permissions needed to perform this operation.",
+    "AuthenticationFailed": "Authentication failure. This may be caused by either invalid account key, connection string or sas token",
+}
+
+
+def storage_refused(az: Az, code: str, *args: str) -> str:
+    """az storage …, which must fail with the Blob service's error `code` (az prints the
+    SDK's `ErrorCode:<code>`, or its own text for some 403s); its stderr."""
+    result = az.run(*args)
+    assert result.returncode != 0, f"az {' '.join(args)} succeeded:\n{result.stdout}"
+    expected = AZ_STORAGE_403_TEXT.get(code, code)
+    assert expected in result.stderr, result.stderr
+    return result.stderr
+
+
+def test_storage_containers_and_blobs_with_login_key_and_sas(azlite, owner_az, group, tmp_path):
+    rg = group()
+    name = unique("azst")
+    account = owner_az.ok("storage", "account", "create", "-g", rg, "-n", name, "-l", "eastus", "--sku", "Standard_LRS")
+    payload = os.urandom(300 * 1024) + b"end"
+    source = tmp_path / "payload.bin"
+    source.write_bytes(payload)
+    login = ("--account-name", name, "--auth-mode", "login")
+
+    # Containers take control-plane actions, which the subscription's Owner has; blobs take
+    # data actions, which it has not without a data role: refused as in Azure.
+    assert owner_az.ok("storage", "container", "create", *login, "-n", "docs") == {"created": True}
+    assert [c["name"] for c in owner_az.ok("storage", "container", "list", *login)] == ["docs"]
+    storage_refused(owner_az, "AuthorizationPermissionMismatch", "storage", "blob", "upload", *login, "-c", "docs",
+                    "-n", "denied.bin", "-f", str(source))
+    owner_az.ok("role", "assignment", "create", "--assignee", azlite.client_id, "--role", BLOB_DATA_CONTRIBUTOR, "--scope", account["id"])
+
+    uploaded = owner_az.ok("storage", "blob", "upload", *login, "-c", "docs", "-n", "dir/a.bin", "-f", str(source))
+    assert uploaded["etag"] and uploaded["lastModified"], uploaded
+    listed = owner_az.ok("storage", "blob", "list", *login, "-c", "docs")
+    assert [(b["name"], b["properties"]["contentLength"]) for b in listed] == [("dir/a.bin", len(payload))], listed
+    back = tmp_path / "login.bin"
+    owner_az.ok("storage", "blob", "download", *login, "-c", "docs", "-n", "dir/a.bin", "-f", str(back))
+    assert back.read_bytes() == payload
+
+    # The account key (Shared Key).
+    key = owner_az.ok("storage", "account", "keys", "list", "-g", rg, "-n", name)[0]["value"]
+    with_key = ("--account-name", name, "--account-key", key)
+    owner_az.ok("storage", "blob", "upload", *with_key, "-c", "docs", "-n", "b.bin", "-f", str(source))
+    assert sorted(b["name"] for b in owner_az.ok("storage", "blob", "list", *with_key, "-c", "docs")) == ["b.bin", "dir/a.bin"]
+    back = tmp_path / "key.bin"
+    owner_az.ok("storage", "blob", "download", *with_key, "-c", "docs", "-n", "dir/a.bin", "-f", str(back))
+    assert back.read_bytes() == payload
+    owner_az.ok("storage", "blob", "delete", *with_key, "-c", "docs", "-n", "b.bin")
+
+    # A container SAS made by az with the key.
+    sas = owner_az.ok("storage", "container", "generate-sas", *with_key, "-n", "docs", "--permissions", "racwdl",
+                      "--expiry", "2099-01-01T00:00:00Z", "--https-only")
+    assert "sig=" in sas, sas
+    with_sas = ("--account-name", name, "--sas-token", sas)
+    owner_az.ok("storage", "blob", "upload", *with_sas, "-c", "docs", "-n", "c.bin", "-f", str(source))
+    back = tmp_path / "sas.bin"
+    owner_az.ok("storage", "blob", "download", *with_sas, "-c", "docs", "-n", "c.bin", "-f", str(back))
+    assert back.read_bytes() == payload
+    assert sorted(b["name"] for b in owner_az.ok("storage", "blob", "list", *with_sas, "-c", "docs")) == ["c.bin", "dir/a.bin"]
+    owner_az.ok("storage", "blob", "delete", *with_sas, "-c", "docs", "-n", "c.bin")
+
+    # A wrong signature, and an expired SAS: AuthenticationFailed.
+    signature = sas.split("sig=")[1].split("&")[0]
+    forged = sas.replace(f"sig={signature}", "sig=" + ("A" * 43) + "%3D")
+    storage_refused(owner_az, "AuthenticationFailed", "storage", "blob", "list", "--account-name", name, "--sas-token", forged, "-c", "docs")
+    expired = owner_az.ok("storage", "container", "generate-sas", *with_key, "-n", "docs", "--permissions", "rl",
+                          "--expiry", "2020-01-01T00:00:00Z")
+    storage_refused(owner_az, "AuthenticationFailed", "storage", "blob", "download", "--account-name", name, "--sas-token", expired,
+                    "-c", "docs", "-n", "dir/a.bin", "-f", str(tmp_path / "never.bin"))
+
+    owner_az.ok("storage", "blob", "delete", *login, "-c", "docs", "-n", "dir/a.bin")
+    assert owner_az.ok("storage", "blob", "list", *login, "-c", "docs") == []
+    assert owner_az.ok("storage", "container", "delete", *login, "-n", "docs") == {"deleted": True}
+    assert owner_az.ok("storage", "container", "list", *login) == []
+
+
 # --- Key Vault -----------------------------------------------------------------------------------
 
 
@@ -332,10 +561,15 @@ def test_keyvault_create_show_list_and_set_policy_with_and_without_group(azlite,
     name = unique("kv")
     created = owner_az.ok("keyvault", "create", "-g", rg, "-n", name, *POLICY_VAULT)
     assert created["properties"]["vaultUri"] == f"https://{name}.vault.azure.net/", created
-    assert owner_az.ok("keyvault", "show", "-n", name)["id"] == created["id"]
-    assert owner_az.ok("keyvault", "show", "-g", rg, "-n", name)["id"] == created["id"]
-    assert [v["name"] for v in owner_az.ok("keyvault", "list", "-g", rg)] == [name]
-    assert name in [v["name"] for v in owner_az.ok("keyvault", "list")]
+    by_name, by_group, in_group, everywhere = parallel(
+        lambda az=owner_az.fork(): az.ok("keyvault", "show", "-n", name),
+        lambda az=owner_az.fork(): az.ok("keyvault", "show", "-g", rg, "-n", name),
+        lambda az=owner_az.fork(): az.ok("keyvault", "list", "-g", rg),
+        lambda az=owner_az.fork(): az.ok("keyvault", "list"),
+    )
+    assert by_name["id"] == created["id"] and by_group["id"] == created["id"]
+    assert [v["name"] for v in in_group] == [name]
+    assert name in [v["name"] for v in everywhere]
 
     demo = demo_vm(azlite)
     policy = owner_az.ok("keyvault", "set-policy", "-n", name, "--object-id", demo["principalId"], "--secret-permissions", "get", "list")

@@ -357,6 +357,34 @@ async fn handle(State(blob): State<Arc<Blob>>, request: Request) -> Response {
     response
 }
 
+/// The most of a refused request's body [`drain`] reads.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+/// How long [`drain`] waits for it.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads and discards the body of a request refused before its body was read (a Put Blob
+/// without a data role, a bad signature), when it is at most [`DRAIN_LIMIT`] bytes: a client
+/// still sending it (Python's http.client, which az uses, writes the whole body before it
+/// reads) then reads the error, rather than a connection reset under its write.
+pub(crate) async fn drain(parts: &axum::http::request::Parts, body: Body) {
+    use futures_util::StreamExt;
+    let length = wire::header(&parts.headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if !length.is_some_and(|n| (1..=DRAIN_LIMIT).contains(&n)) {
+        return;
+    }
+    let mut stream = body.into_data_stream();
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        let mut read = 0u64;
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len() as u64;
+            if read > DRAIN_LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// The body of a request as a byte stream.
 pub(crate) fn body_stream(body: Body) -> azlite_content::ByteStream {
     use futures_util::TryStreamExt;

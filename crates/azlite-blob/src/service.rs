@@ -52,10 +52,21 @@ pub(crate) async fn dispatch(
     }
     let query = Query::parse(parts.uri.query());
     let (container, name) = split_path(parts.uri.path(), host.path_style);
-    let operation = operation::parse(&parts.method, container, name, &query, &parts.headers)?;
-    let credential = Credential::of(&parts.headers, &query)?;
-    let (authorized, caller) =
-        authenticate(blob, &account, host, parts, &credential, &operation).await?;
+    let checked = async {
+        let operation = operation::parse(&parts.method, container, name, &query, &parts.headers)?;
+        let credential = Credential::of(&parts.headers, &query)?;
+        let (authorized, caller) =
+            authenticate(blob, &account, host, parts, &credential, &operation).await?;
+        Ok::<_, BlobError>((operation, authorized, caller))
+    }
+    .await;
+    let (operation, authorized, caller) = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            crate::drain(parts, body).await;
+            return Err(error);
+        }
+    };
     let context = Context {
         blob,
         account: &account,

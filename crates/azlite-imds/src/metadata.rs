@@ -212,6 +212,7 @@ fn instance_document(vm: &VmInstance) -> Value {
             "tags": tags.join(";"),
             "tagsList": tags_list,
             "vmId": vm.vm_id,
+            "vmScaleSetName": vm.vm_scale_set_name,
             "vmSize": vm.vm_size,
             "zone": vm.zone,
         },

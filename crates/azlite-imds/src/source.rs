@@ -14,6 +14,11 @@
 //!
 //! That shape is a contract between the two crates; this module reads it without depending
 //! on `azlite-arm`, as a client of ARM would.
+//!
+//! A scale set's instance (`…/virtualMachineScaleSets/{name}/virtualMachines/{instanceId}`)
+//! is served from its scale set's stored body: the identity block as above, and the
+//! instances ARM keeps under `azliteInstances` (`[{"instanceId": "0", "vmId": "<guid>"}]`,
+//! another contract with `azlite-arm`); an instance not listed there does not exist.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -69,6 +74,8 @@ pub struct VmInstance {
     pub location: String,
     /// `properties.vmId`.
     pub vm_id: String,
+    /// The scale set's name for an instance of one, or empty.
+    pub vm_scale_set_name: String,
     /// `properties.hardwareProfile.vmSize`, or empty.
     pub vm_size: String,
     /// `properties.storageProfile.osDisk.osType`, or empty.
@@ -129,7 +136,7 @@ impl StoreVmIdentities {
 #[async_trait]
 impl VmIdentities for StoreVmIdentities {
     async fn identities(&self, vm: &ResourceId) -> Result<Option<AssignedIdentities>, SourceError> {
-        let Some(resource) = self.store.get_resource(vm).await? else {
+        let Some((resource, _)) = self.machine(vm).await? else {
             return Ok(None);
         };
         let mut identities =
@@ -155,7 +162,7 @@ impl VmIdentities for StoreVmIdentities {
     }
 
     async fn instance(&self, vm: &ResourceId) -> Result<Option<VmInstance>, SourceError> {
-        let Some(resource) = self.store.get_resource(vm).await? else {
+        let Some((resource, instance)) = self.machine(vm).await? else {
             return Ok(None);
         };
         let tenant_id = self
@@ -171,19 +178,88 @@ impl VmIdentities for StoreVmIdentities {
                 .unwrap_or_default()
                 .to_owned()
         };
+        let (name, vm_id, vm_scale_set_name, vm_size, os_type, resource_id) = match instance {
+            None => (
+                resource.name.clone(),
+                text("/properties/vmId"),
+                String::new(),
+                text("/properties/hardwareProfile/vmSize"),
+                text("/properties/storageProfile/osDisk/osType"),
+                resource.id.clone(),
+            ),
+            Some(instance) => (
+                format!("{}_{}", resource.name, instance.instance_id),
+                instance.vm_id,
+                resource.name.clone(),
+                text("/sku/name"),
+                text("/properties/virtualMachineProfile/storageProfile/osDisk/osType"),
+                vm.clone(),
+            ),
+        };
         Ok(Some(VmInstance {
+            resource_id,
             subscription_id: resource.subscription_id.to_string(),
             resource_group: resource.resource_group.clone(),
-            name: resource.name.clone(),
+            name,
             location: resource.location.clone(),
-            vm_id: text("/properties/vmId"),
-            vm_size: text("/properties/hardwareProfile/vmSize"),
-            os_type: text("/properties/storageProfile/osDisk/osType"),
+            vm_id,
+            vm_scale_set_name,
+            vm_size,
+            os_type,
             zone: text("/zones/0"),
             tags: resource.tags.clone(),
             tenant_id,
-            resource_id: resource.id,
         }))
+    }
+}
+
+/// The type of a scale set's instances.
+const SCALE_SET_VM_TYPE: &str = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines";
+
+/// An instance of a scale set, as its scale set lists it.
+struct ScaleSetInstance {
+    instance_id: String,
+    vm_id: String,
+}
+
+impl StoreVmIdentities {
+    /// The stored resource that holds `vm`'s identities: the VM itself, or for an instance of
+    /// a scale set, the scale set (with the instance, which it must list).
+    async fn machine(
+        &self,
+        vm: &ResourceId,
+    ) -> Result<Option<(azlite_store::Resource, Option<ScaleSetInstance>)>, SourceError> {
+        let is_instance = vm
+            .resource_type()
+            .is_some_and(|t| t.eq_ignore_ascii_case(SCALE_SET_VM_TYPE));
+        if !is_instance {
+            return Ok(self.store.get_resource(vm).await?.map(|r| (r, None)));
+        }
+        let text = vm.as_str();
+        let Some((parent, instance_id)) = text
+            .rsplit_once('/')
+            .and_then(|(rest, i)| Some((rest.rsplit_once('/')?.0, i)))
+        else {
+            return Ok(None);
+        };
+        let Ok(parent) = parent.parse::<ResourceId>() else {
+            return Ok(None);
+        };
+        let Some(scale_set) = self.store.get_resource(&parent).await? else {
+            return Ok(None);
+        };
+        let listed = scale_set
+            .body
+            .get("azliteInstances")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|i| i["instanceId"].as_str() == Some(instance_id))
+            .map(|i| ScaleSetInstance {
+                instance_id: instance_id.to_owned(),
+                vm_id: i["vmId"].as_str().unwrap_or_default().to_owned(),
+            });
+        Ok(listed.map(|instance| (scale_set, Some(instance))))
     }
 }
 

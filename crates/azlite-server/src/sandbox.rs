@@ -52,7 +52,7 @@ use sessions::{SessionGuard, Sessions};
 
 use crate::config::HostNames;
 use crate::serve;
-use crate::vm_endpoints::{VmEndpointsError, find_vm};
+use crate::vm_endpoints::{VmEndpointsError, find_vm, vm_exists};
 
 /// Where clients see the Arc key directory inside a sandbox (reference §2.4).
 pub const ARC_CLIENT_KEY_DIRECTORY: &str = "/var/opt/azcmagent/tokens";
@@ -203,32 +203,37 @@ impl SandboxHub {
         Ok((reply, guard))
     }
 
-    /// The VM named `vm` (a name, `group/name` or an ARM id).
+    /// The VM named `vm`: a name, `group/name` or an ARM id; for an instance of a scale set,
+    /// `{scale set}_{instanceId}`, `group/{scale set}_{instanceId}` or the instance's ARM id
+    /// (`…/virtualMachineScaleSets/{name}/virtualMachines/{instanceId}`).
     async fn find_vm(&self, vm: &str) -> Result<ResourceId, VmEndpointsError> {
-        let (group, name) = match vm.rsplit_once('/') {
-            Some((group, name)) if !group.starts_with('/') => (Some(group), name),
-            _ => (None, vm),
-        };
+        let store = &self.inner.store;
         if vm.starts_with('/') {
-            let id: ResourceId = vm
-                .parse()
-                .map_err(|_| VmEndpointsError::NoSuchVm(vm.to_owned()))?;
-            let found = self
-                .inner
-                .store
-                .get_resource(&id)
-                .await
-                .map_err(crate::StartError::from)?;
-            return match found {
-                Some(r) if r.resource_type.eq_ignore_ascii_case(VM_TYPE) => Ok(r.id),
-                _ => Err(VmEndpointsError::NoSuchVm(vm.to_owned())),
-            };
+            let no_such = || VmEndpointsError::NoSuchVm(vm.to_owned());
+            let id: ResourceId = vm.parse().map_err(|_| no_such())?;
+            let source = azlite_imds::StoreVmIdentities::new(store.clone());
+            if !vm_exists(&source, &id).await? {
+                return Err(no_such());
+            }
+            // The stored casing, as ARM answers with it.
+            return Ok(
+                match store
+                    .get_resource(&id)
+                    .await
+                    .map_err(crate::StartError::from)?
+                {
+                    Some(r) => r.id,
+                    None => id,
+                },
+            );
         }
-        find_vm(self.inner.store.as_ref(), name, group).await
+        let (group, name) = match vm.rsplit_once('/') {
+            Some((group, name)) => (Some(group), name),
+            None => (None, vm),
+        };
+        find_vm(store, name, group).await
     }
 }
-
-const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
 
 /// Serves sandboxes on `listener` until `shutdown` resolves.
 pub async fn serve_sandbox(

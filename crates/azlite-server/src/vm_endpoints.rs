@@ -17,7 +17,7 @@ pub enum VmEndpointsError {
     /// The data directory holds no azlite store yet.
     #[error("there is no azlite store in {0}: start `azlite up` once first")]
     NoStore(std::path::PathBuf),
-    /// No VM has that name (in that group).
+    /// No VM, nor instance of a scale set, has that name (in that group).
     #[error("no virtual machine named '{0}' in the default subscription")]
     NoSuchVm(String),
     /// Several groups hold a VM of that name.
@@ -26,6 +26,9 @@ pub enum VmEndpointsError {
     /// Opening the store or the token service failed.
     #[error(transparent)]
     Start(#[from] StartError),
+    /// The VM (or scale set) could not be read.
+    #[error(transparent)]
+    Source(#[from] azlite_imds::SourceError),
 }
 
 /// The endpoints of one VM, ready to serve.
@@ -39,7 +42,8 @@ pub struct VmEndpoints {
     pub identity_header: String,
 }
 
-/// Prepares the endpoints of the VM `name` (in `group`, if given) of the default subscription.
+/// Prepares the endpoints of the VM `name` (in `group`, if given) of the default subscription,
+/// or of the scale set instance `name` names (`{scale set}_{instanceId}`).
 pub async fn open_vm_endpoints(
     config: &Config,
     name: &str,
@@ -57,7 +61,7 @@ pub async fn open_vm_endpoints(
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let clock: Arc<dyn Clock> = Arc::new(OffsetClock::new(offset));
-    let vm = find_vm(store.as_ref(), name, group).await?;
+    let vm = find_vm(&store, name, group).await?;
     let sts_config = StsConfig {
         app_token_lifetime: config.tokens.app_lifetime_seconds,
         ..StsConfig::default()
@@ -83,9 +87,10 @@ pub async fn open_vm_endpoints(
     })
 }
 
-/// The VM `name` (in `group`, if given) of the default subscription.
+/// The VM `name` (in `group`, if given) of the default subscription; or the instance of a
+/// scale set that `name` names as Azure names instances, `{scale set}_{instanceId}`.
 pub(crate) async fn find_vm(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     name: &str,
     group: Option<&str>,
 ) -> Result<azlite_types::ResourceId, VmEndpointsError> {
@@ -96,20 +101,60 @@ pub(crate) async fn find_vm(
         .into_iter()
         .next()
         .ok_or_else(|| VmEndpointsError::NoSuchVm(name.to_owned()))?;
-    let vms: Vec<_> = store
-        .list_resources(
-            subscription.id,
-            group,
-            Some("Microsoft.Compute/virtualMachines"),
-        )
-        .await
-        .map_err(StartError::from)?
+    let list = |resource_type: &'static str| {
+        let id = subscription.id;
+        async move {
+            store
+                .list_resources(id, group, Some(resource_type))
+                .await
+                .map_err(StartError::from)
+        }
+    };
+    let mut found: Vec<azlite_types::ResourceId> = list(VM_TYPE)
+        .await?
         .into_iter()
         .filter(|r| r.name.eq_ignore_ascii_case(name))
+        .map(|r| r.id)
         .collect();
-    match vms.as_slice() {
+    if let Some((scale_set, instance)) = name.rsplit_once('_') {
+        let source = azlite_imds::StoreVmIdentities::new(store.clone());
+        for r in list(SCALE_SET_TYPE).await? {
+            if !r.name.eq_ignore_ascii_case(scale_set) {
+                continue;
+            }
+            let Ok(id) = format!("{}/virtualMachines/{instance}", r.id).parse() else {
+                continue;
+            };
+            if vm_exists(&source, &id).await? {
+                found.push(id);
+            }
+        }
+    }
+    match found.as_slice() {
         [] => Err(VmEndpointsError::NoSuchVm(name.to_owned())),
-        [one] => Ok(one.id.clone()),
+        [one] => Ok(one.clone()),
         _ => Err(VmEndpointsError::Ambiguous(name.to_owned())),
     }
+}
+
+/// The type of VMs.
+pub(crate) const VM_TYPE: &str = "Microsoft.Compute/virtualMachines";
+/// The type of scale sets.
+const SCALE_SET_TYPE: &str = "Microsoft.Compute/virtualMachineScaleSets";
+/// The type of a scale set's instances.
+const SCALE_SET_VM_TYPE: &str = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines";
+
+/// Whether `id` names a VM, or an instance of a scale set, that exists.
+pub(crate) async fn vm_exists(
+    source: &azlite_imds::StoreVmIdentities,
+    id: &azlite_types::ResourceId,
+) -> Result<bool, VmEndpointsError> {
+    use azlite_imds::VmIdentities;
+    let served = id.resource_type().is_some_and(|t| {
+        t.eq_ignore_ascii_case(VM_TYPE) || t.eq_ignore_ascii_case(SCALE_SET_VM_TYPE)
+    });
+    if !served {
+        return Ok(false);
+    }
+    Ok(source.instance(id).await?.is_some())
 }

@@ -11,7 +11,8 @@ use clap::Args;
 /// Options of `azlite imds`.
 #[derive(Debug, Args)]
 pub(crate) struct ImdsArgs {
-    /// Name of the VM (in the default subscription).
+    /// Name of the VM (in the default subscription); an instance of a scale set is
+    /// SCALESET_INSTANCEID, as Azure names it.
     #[arg(long)]
     vm: String,
     /// Its resource group, when several groups hold a VM of that name.

@@ -10,7 +10,9 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     /// The VM whose identity COMMAND gets: a name, GROUP/NAME or an ARM id (default: the
-    /// demo VM).
+    /// demo VM). An instance of a scale set is named as Azure names it, SCALESET_INSTANCEID
+    /// (GROUP/SCALESET_INSTANCEID), or by its ARM id
+    /// (…/virtualMachineScaleSets/SCALESET/virtualMachines/INSTANCEID).
     #[arg(long, value_name = "VM")]
     vm: Option<String>,
     /// Make the sandbox an Azure Arc machine: IDENTITY_ENDPOINT and IMDS_ENDPOINT set, the
