@@ -27,6 +27,7 @@ mod blocks;
 mod conditions;
 mod containers;
 mod copy;
+mod development;
 mod error;
 mod lease;
 mod listing;

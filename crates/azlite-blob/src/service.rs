@@ -40,6 +40,9 @@ pub(crate) async fn dispatch(
             "The request URI is invalid.",
         ));
     };
+    if let Some(only) = parts.extensions.get::<crate::development::OnlyAccount>() {
+        only.check(host)?;
+    }
     let Some(account) = blob.find_account(&host.account).await? else {
         return Err(BlobError::new(
             StatusCode::NOT_FOUND,

@@ -34,6 +34,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 pub use admin::PeerAddr;
+pub use azlite_arm::{DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY};
 pub use config::{Config, ConfigError, default_data_dir};
 pub use connection::{ConnectionInfo, LocalEndpoints};
 pub use data_dir::DataDirError;
@@ -66,6 +67,9 @@ pub enum StartError {
     /// The CA or the server certificate failed.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The development storage account of `blob_listen` could not be made.
+    #[error("cannot create the development storage account: {0}")]
+    DevelopmentAccount(azlite_arm::ArmError),
     /// The content directory (file and blob bytes) could not be opened or swept.
     #[error("cannot open the content directory")]
     Content(#[from] azlite_content::ContentError),
@@ -214,6 +218,11 @@ impl Cloud {
                 vault_key::USER_DELEGATION_KEY_FILE,
             )?),
         );
+        if config.blob_listen.is_some() {
+            arm.ensure_development_account(bootstrap.subscription.id)
+                .await
+                .map_err(StartError::DevelopmentAccount)?;
+        }
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -369,6 +378,14 @@ impl Cloud {
             ),
         };
         Router::new().fallback(hosts::dispatch).with_state(services)
+    }
+
+    /// The router of Azurite's drop-in listener (`blob_listen`, plain HTTP): the development
+    /// account only, path-style.
+    pub fn development_blob_router(&self) -> Router {
+        self.blob
+            .clone()
+            .single_account_router(azlite_arm::DEVELOPMENT_ACCOUNT)
     }
 
     /// What the sandbox socket serves (`azlite run`): every VM's on-VM endpoints, and the

@@ -15,6 +15,7 @@
 
 pub(crate) mod account_model;
 pub(crate) mod accounts;
+pub(crate) mod development;
 pub(crate) mod keys;
 pub(crate) mod sas;
 
