@@ -29,6 +29,7 @@ mod containers;
 mod copy;
 mod development;
 mod error;
+mod expiry;
 mod lease;
 mod listing;
 pub mod operation;
@@ -55,6 +56,7 @@ use azlite_types::{Clock, ResourceId, TenantId};
 
 pub use auth::Credential;
 pub use error::BlobError;
+pub use expiry::UNCOMMITTED_BLOCK_LIFETIME_MS;
 pub use request::BlobHost;
 
 use operation::Operation;
@@ -120,6 +122,8 @@ pub struct Blob {
     udk: Option<azlite_storage_auth::udk::UserDelegationKeyIssuer>,
     config: BlobConfig,
     signatures: azlite_token::SignatureCache,
+    /// When uncommitted blocks were last expired (service clock, ms).
+    last_expiry: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Blob {
@@ -141,6 +145,8 @@ impl Blob {
         rbac: Arc<dyn DataActionCheck>,
         config: BlobConfig,
     ) -> Self {
+        // The server expires old blocks at start, before any request.
+        let started = clock.now() * 1000;
         Self {
             store,
             content,
@@ -151,6 +157,7 @@ impl Blob {
             udk: None,
             config,
             signatures: azlite_token::SignatureCache::default(),
+            last_expiry: std::sync::atomic::AtomicI64::new(started),
         }
     }
 

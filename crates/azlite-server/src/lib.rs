@@ -405,7 +405,9 @@ impl Cloud {
     /// Serves on `listener` until `shutdown` resolves.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let app = self.router();
+        let expiry = self.blob.spawn_uncommitted_block_expiry();
         serve::serve_tls(listener, self.acceptor.clone(), app, shutdown).await;
+        expiry.abort();
     }
 }
 
@@ -420,9 +422,6 @@ pub async fn serve_plain_http(
         .await
 }
 
-/// How long an uncommitted block is kept (Azure discards them after a week).
-const UNCOMMITTED_BLOCK_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
-
 /// Opens the content store under `<data dir>/content` and, before anything can write to
 /// it, removes what a crash left: temporary files of unfinished puts, uncommitted blocks
 /// older than a week, and extents that neither Blob nor Data Lake references (one
@@ -436,7 +435,7 @@ async fn open_content(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     store
-        .expire_uncommitted_blocks(now_ms - UNCOMMITTED_BLOCK_LIFETIME_MS)
+        .expire_uncommitted_blocks(now_ms - azlite_blob::UNCOMMITTED_BLOCK_LIFETIME_MS)
         .await?;
     // One content directory holds every service's extents: an extent is an orphan only when
     // neither Blob nor Data Lake references it.
