@@ -109,6 +109,8 @@ pub struct Account {
     pub allow_public_access: bool,
     /// `properties.allowSharedKeyAccess` (true unless set to false).
     pub allow_shared_key: bool,
+    /// `properties.isHnsEnabled` (a hierarchical namespace; false unless set).
+    pub hierarchical_namespace: bool,
 }
 
 /// The Blob service.
@@ -245,6 +247,7 @@ fn account_of(resource: &Resource, tenant: TenantId) -> Account {
         tenant,
         allow_public_access: flag("allowBlobPublicAccess").unwrap_or(false),
         allow_shared_key: flag("allowSharedKeyAccess").unwrap_or(true),
+        hierarchical_namespace: flag("isHnsEnabled").unwrap_or(false),
     }
 }
 
