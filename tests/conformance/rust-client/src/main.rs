@@ -111,8 +111,11 @@ async fn run(mut args: Args) -> Result<(), Error> {
             println!("{}", serde_json::to_string_pretty(&claims)?);
         }
         "blob-round-trip" => {
-            let container =
-                BlobContainerClient::new(Url::parse(&args.need("container-url")?)?, Some(credential), None)?;
+            let container = BlobContainerClient::new(
+                Url::parse(&args.need("container-url")?)?,
+                Some(credential),
+                None,
+            )?;
             container.create(None).await?;
             let blob = container.blob_client(&args.need("blob")?);
             let data = args.need("data")?;
