@@ -148,3 +148,31 @@ def test_anonymous_requests_get_no_data(dropin: Azlite) -> None:
     response = requests.get(f"{ENDPOINT}?comp=list", timeout=10)
     assert response.status_code == 401
     assert response.headers["x-ms-error-code"] == "NoAuthenticationInformation"
+
+
+def test_sip_is_checked_against_the_tcp_peer(dropin: Azlite) -> None:
+    """A SAS's `sip` is compared with the connection's source address: on loopback a client
+    bound to 127.0.0.2 is 127.0.0.2, not 127.0.0.1."""
+    import http.client
+
+    service = BlobServiceClient.from_connection_string("UseDevelopmentStorage=true")
+    container = f"sip{uuid.uuid4().hex[:10]}"
+    service.create_container(container).upload_blob("b.txt", b"by address")
+    expiry = datetime.now(timezone.utc) + timedelta(hours=1)
+
+    def read_from(source: str, sip: str) -> tuple[int, str]:
+        sas = generate_blob_sas(ACCOUNT, container, "b.txt", account_key=KEY, ip=sip,
+                                permission=BlobSasPermissions(read=True), expiry=expiry)
+        connection = http.client.HTTPConnection("127.0.0.1", 10000, timeout=10, source_address=(source, 0))
+        try:
+            connection.request("GET", f"/{ACCOUNT}/{container}/b.txt?{sas}", headers={"x-ms-version": "2021-08-06"})
+            response = connection.getresponse()
+            response.read()
+            return response.status, response.getheader("x-ms-error-code") or ""
+        finally:
+            connection.close()
+
+    assert read_from("127.0.0.2", "127.0.0.2") == (200, "")
+    assert read_from("127.0.0.2", "127.0.0.1") == (403, "AuthorizationSourceIPMismatch")
+    assert read_from("127.0.0.1", "127.0.0.2") == (403, "AuthorizationSourceIPMismatch")
+    assert read_from("127.0.0.2", "127.0.0.0-127.0.0.9") == (200, "")

@@ -145,6 +145,8 @@ pub(crate) async fn verify(
                 .iter()
                 .find(|(n, _)| n == "snapshot" || n == "versionid")
                 .map(|(_, v)| v.as_str());
+            // The TCP peer (the listeners put it on every request); a request that comes
+            // with none (an in-process call) is checked as loopback's.
             let client_ip = parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

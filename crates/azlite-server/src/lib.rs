@@ -411,15 +411,19 @@ impl Cloud {
     }
 }
 
-/// Serves on-VM endpoints (plain HTTP, as on a VM) on `listener` until `shutdown` resolves.
+/// Serves on-VM endpoints or Azurite's drop-in (plain HTTP) on `listener` until `shutdown`
+/// resolves; each request carries its peer's address as axum's `ConnectInfo`.
 pub async fn serve_plain_http(
     router: Router,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Opens the content store under `<data dir>/content` and, before anything can write to
