@@ -25,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 import pytest
@@ -286,7 +286,7 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return (st.st_ino, st.st_mtime_ns)
 
 
-def start_azlite(data_dir: Path, log_dir: Path) -> Azlite:
+def start_azlite(data_dir: Path, log_dir: Path, extra_args: Sequence[str] = ()) -> Azlite:
     """Start `azlite up` on 127.0.0.1:0 with `data_dir` and wait for connection.json.
 
     connection.json survives restarts of the same data dir, and deleting it is not neutral
@@ -304,7 +304,7 @@ def start_azlite(data_dir: Path, log_dir: Path) -> Azlite:
     stderr = open(log_dir / "stderr.log", "ab")
     proc = subprocess.Popen(
         [str(azlite_bin()), "--data-dir", str(data_dir), "up", "--listen", "127.0.0.1:0",
-         "--imds-listen", "127.0.0.1:0", "--extension-listen", "127.0.0.1:0"],
+         "--imds-listen", "127.0.0.1:0", "--extension-listen", "127.0.0.1:0", *extra_args],
         stdin=subprocess.DEVNULL,
         stdout=stdout,
         stderr=stderr,
@@ -352,10 +352,10 @@ class AzliteFactory:
         self._count += 1
         return self.root / f"data-{self._count}"
 
-    def start(self, data_dir: Path | None = None) -> Azlite:
+    def start(self, data_dir: Path | None = None, extra_args: Sequence[str] = ()) -> Azlite:
         data_dir = data_dir or self.new_data_dir()
         self._count += 1
-        instance = start_azlite(data_dir, self.root / f"logs-{self._count}")
+        instance = start_azlite(data_dir, self.root / f"logs-{self._count}", extra_args)
         self.started.append(instance)
         return instance
 

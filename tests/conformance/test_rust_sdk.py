@@ -108,3 +108,29 @@ def test_rust_sdk_sets_and_gets_a_secret_with_an_access_policy(azlite, resource_
         assert 'HttpResponse(NotFound, "SecretNotFound")' in missing.stderr, missing.stderr
     finally:
         azlite_cli(azlite, "keyvault", "delete", "--name", name)
+
+
+def test_rust_sdk_blob_client_round_trip(azlite, resource_groups):
+    """azure_storage_blob 1.1.0 (with the same azure_core and azure_identity): the demo VM's
+    identity, given Storage Blob Data Contributor on a new account, creates a container,
+    uploads a blob and downloads it through `<account>.blob.core.windows.net`."""
+    demo = demo_vm(azlite)
+    group = resource_groups("rust-blob")
+    name = f"rustblob{uuid.uuid4().hex[:12]}"
+    account = json.loads(azlite_cli(azlite, "storage", "account", "create", "-g", group, "-n", name, "--sku", "Standard_LRS"))
+    azlite_cli(
+        azlite, "role", "assignment", "create", "--assignee-object-id", demo["principalId"],
+        "--role", "Storage Blob Data Contributor", "--scope", account["id"],
+    )
+    data = f"hello from the Rust SDK {uuid.uuid4().hex}"
+    url = f"https://{name}.blob.core.windows.net/rustdata"
+    result = run_json(azlite, "blob-round-trip", "--container-url", url, "--blob", "dir/hello.txt", "--data", data)
+    assert result == {"downloaded": data, "exists": True}, result
+
+    # Without a data role the same client gets Azure's 403.
+    other = f"rustblob{uuid.uuid4().hex[:12]}"
+    azlite_cli(azlite, "storage", "account", "create", "-g", group, "-n", other, "--sku", "Standard_LRS")
+    denied = run_in_vm(azlite, "blob-round-trip", "--container-url", f"https://{other}.blob.core.windows.net/rustdata",
+                       "--blob", "b", "--data", "x")
+    assert denied.returncode == 1, f"stdout: {denied.stdout}\nstderr: {denied.stderr}"
+    assert "AuthorizationPermissionMismatch" in denied.stderr, denied.stderr

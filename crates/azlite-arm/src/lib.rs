@@ -49,6 +49,9 @@ use azlite_types::{Clock, ObjectId, ResourceId, SubscriptionId};
 pub use caller::Caller;
 pub use error::ArmError;
 use operation::Operation;
+pub use providers::storage::development::{
+    DEVELOPMENT_ACCOUNT, DEVELOPMENT_GROUP, DEVELOPMENT_KEY,
+};
 
 /// The built-in Owner role.
 pub const OWNER_ROLE: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";

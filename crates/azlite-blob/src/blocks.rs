@@ -56,6 +56,7 @@ pub(crate) async fn put_block(
 ) -> Result<Response, BlobError> {
     check_name(name)?;
     let id = block_id(context)?;
+    context.blob.expire_uncommitted_blocks_if_due().await;
     load(context, container).await?;
     let store = &context.blob.store;
     let length = content_length(context.headers)?;

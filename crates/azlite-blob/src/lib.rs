@@ -27,7 +27,9 @@ mod blocks;
 mod conditions;
 mod containers;
 mod copy;
+mod development;
 mod error;
+mod expiry;
 #[doc(hidden)]
 pub mod fuzzing;
 mod lease;
@@ -56,6 +58,7 @@ use azlite_types::{Clock, ResourceId, TenantId};
 
 pub use auth::Credential;
 pub use error::BlobError;
+pub use expiry::UNCOMMITTED_BLOCK_LIFETIME_MS;
 pub use request::BlobHost;
 
 use operation::Operation;
@@ -108,6 +111,8 @@ pub struct Account {
     pub allow_public_access: bool,
     /// `properties.allowSharedKeyAccess` (true unless set to false).
     pub allow_shared_key: bool,
+    /// `properties.isHnsEnabled` (a hierarchical namespace; false unless set).
+    pub hierarchical_namespace: bool,
 }
 
 /// The Blob service.
@@ -121,6 +126,8 @@ pub struct Blob {
     udk: Option<azlite_storage_auth::udk::UserDelegationKeyIssuer>,
     config: BlobConfig,
     signatures: azlite_token::SignatureCache,
+    /// When uncommitted blocks were last expired (service clock, ms).
+    last_expiry: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Blob {
@@ -142,6 +149,8 @@ impl Blob {
         rbac: Arc<dyn DataActionCheck>,
         config: BlobConfig,
     ) -> Self {
+        // The server expires old blocks at start, before any request.
+        let started = clock.now() * 1000;
         Self {
             store,
             content,
@@ -152,6 +161,7 @@ impl Blob {
             udk: None,
             config,
             signatures: azlite_token::SignatureCache::default(),
+            last_expiry: std::sync::atomic::AtomicI64::new(started),
         }
     }
 
@@ -239,6 +249,7 @@ fn account_of(resource: &Resource, tenant: TenantId) -> Account {
         tenant,
         allow_public_access: flag("allowBlobPublicAccess").unwrap_or(false),
         allow_shared_key: flag("allowSharedKeyAccess").unwrap_or(true),
+        hierarchical_namespace: flag("isHnsEnabled").unwrap_or(false),
     }
 }
 

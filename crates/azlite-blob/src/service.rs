@@ -40,6 +40,9 @@ pub(crate) async fn dispatch(
             "The request URI is invalid.",
         ));
     };
+    if let Some(only) = parts.extensions.get::<crate::development::OnlyAccount>() {
+        only.check(host)?;
+    }
     let Some(account) = blob.find_account(&host.account).await? else {
         return Err(BlobError::new(
             StatusCode::NOT_FOUND,
@@ -95,27 +98,18 @@ async fn authenticate(
         e
     };
     match credential {
+        Credential::Bearer(token) if query_has(parts, "sig") && query_has(parts, "sduoid") => {
+            // A user delegation SAS for a delegated user: the SAS authorizes, the token
+            // proves who uses it.
+            let user = verify_bearer(blob, account, host, parts, token, &with_challenge)?;
+            if matches!(operation, Operation::GetUserDelegationKey) {
+                return Err(policy::permission_mismatch());
+            }
+            crate::signed::verify(blob, account, host, parts, operation, Some(&user)).await?;
+            Ok((policy::granted(), None))
+        }
         Credential::Bearer(token) => {
-            if !host.secure {
-                return Err(auth::authentication_failed(
-                    "Authentication scheme Bearer is not allowed with HTTP.",
-                ));
-            }
-            if header(&parts.headers, "x-ms-version").is_none_or(|v| v < auth::BEARER_MIN_VERSION) {
-                return Err(auth::authentication_failed(
-                    "Authentication scheme Bearer is not supported in this version.",
-                ));
-            }
-            let keys = blob.keys.key_ring();
-            let account_url = format!("https://{}.{}", account.name, blob.config.blob_suffix);
-            let verifier = Verifier {
-                keys: &keys,
-                signatures: &blob.signatures,
-                account_url: &account_url,
-                tenant: account.tenant,
-                now: blob.clock.now(),
-            };
-            let caller = verifier.verify(token).map_err(with_challenge)?;
+            let caller = verify_bearer(blob, account, host, parts, token, &with_challenge)?;
             let scope = policy::scope(&account.id, operation);
             let authorized = policy::authorize(
                 blob.rbac.as_ref(),
@@ -137,11 +131,49 @@ async fn authenticate(
             }
             match &blob.signed {
                 Some(verifier) => verifier.verify(account, parts, signed, operation)?,
-                None => crate::signed::verify(blob, account, host, parts, operation).await?,
+                None => crate::signed::verify(blob, account, host, parts, operation, None).await?,
             }
             Ok((policy::granted(), None))
         }
     }
+}
+
+/// Whether the request's query has `name`.
+fn query_has(parts: &Parts, name: &str) -> bool {
+    Query::parse(parts.uri.query()).has(name)
+}
+
+/// Verifies a Bearer token for `account`: TLS only, `x-ms-version` 2017-11-09 or later, then
+/// the token itself (signature, audience, tenant, times), whose failures `challenged` marks
+/// with the Bearer challenge.
+fn verify_bearer(
+    blob: &Blob,
+    account: &Account,
+    host: &BlobHost,
+    parts: &Parts,
+    token: &str,
+    challenged: &dyn Fn(BlobError) -> BlobError,
+) -> Result<auth::Caller, BlobError> {
+    if !host.secure {
+        return Err(auth::authentication_failed(
+            "Authentication scheme Bearer is not allowed with HTTP.",
+        ));
+    }
+    if header(&parts.headers, "x-ms-version").is_none_or(|v| v < auth::BEARER_MIN_VERSION) {
+        return Err(auth::authentication_failed(
+            "Authentication scheme Bearer is not supported in this version.",
+        ));
+    }
+    let keys = blob.keys.key_ring();
+    let account_url = format!("https://{}.{}", account.name, blob.config.blob_suffix);
+    let verifier = Verifier {
+        keys: &keys,
+        signatures: &blob.signatures,
+        account_url: &account_url,
+        tenant: account.tenant,
+        now: blob.clock.now(),
+    };
+    verifier.verify(token).map_err(challenged)
 }
 
 async fn run(

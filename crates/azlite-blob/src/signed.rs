@@ -94,18 +94,22 @@ async fn account_keys(blob: &Blob, account: &Account) -> Result<Vec<AccountKey>,
         .collect())
 }
 
-/// Verifies a Shared Key, Shared Key Lite or SAS request for `operation`.
+/// Verifies a Shared Key, Shared Key Lite or SAS request for `operation`. `delegated_user`
+/// is the verified Bearer caller of a request that carries a user delegation SAS with
+/// `sduoid` as well as a token (the SAS is the credential then).
 pub(crate) async fn verify(
     blob: &Blob,
     account: &Account,
     host: &BlobHost,
     parts: &Parts,
     operation: &Operation,
+    delegated_user: Option<&Caller>,
 ) -> Result<(), BlobError> {
     let authorization = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| delegated_user.is_none());
     let query = azlite_storage_auth::parse_query(parts.uri.query().unwrap_or(""));
     let credential = classify(authorization, &query).map_err(|e| blob_error(&e))?;
     if credential.uses_account_key() && !account.allow_shared_key {
@@ -141,6 +145,8 @@ pub(crate) async fn verify(
                 .iter()
                 .find(|(n, _)| n == "snapshot" || n == "versionid")
                 .map(|(_, v)| v.as_str());
+            // The TCP peer (the listeners put it on every request); a request that comes
+            // with none (an in-process call) is checked as loopback's.
             let client_ip = parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -166,6 +172,7 @@ pub(crate) async fn verify(
                 .authorize(sas_operation(operation, exists))
                 .map_err(|e| blob_error(&e))?;
             if let Some(signer) = verified.delegation() {
+                check_object_ids(signer, account, delegated_user)?;
                 let caller = Caller {
                     object_id: signer
                         .object_id
@@ -186,12 +193,71 @@ pub(crate) async fn verify(
                     &policy::permission(operation),
                 )?;
             }
+            if delegated_user.is_some() && verified.delegation().is_none() {
+                // A token beside a SAS that names no delegated user: not a credential pair.
+                return Err(blob_error(&AuthError::InvalidAuthenticationInfo));
+            }
             Ok(())
         }
         UnverifiedCredential::Anonymous | UnverifiedCredential::Bearer(_) => {
             Err(blob_error(&AuthError::InvalidAuthenticationInfo))
         }
     }
+}
+
+/// The object ids a user delegation SAS may carry besides its signer's, as Azure enforces
+/// them: `saoid` and `suoid` only on an account with a hierarchical namespace, never both
+/// (403 `AuthorizationFailure` otherwise), and `suoid` asks for a POSIX ACL check azlite's
+/// Blob service does not make, so it is refused too; `sduoid` must be the object id (and
+/// `skdutid`, else `sktid`, the tenant) of the Bearer token sent with the SAS (403
+/// `AuthenticationFailed` when the token is missing or another user's).
+fn check_object_ids(
+    signer: &sas::Delegation,
+    account: &Account,
+    delegated_user: Option<&Caller>,
+) -> Result<(), BlobError> {
+    let (agent, unauthorized) = (
+        signer
+            .authorized_object_id
+            .as_deref()
+            .filter(|v| !v.is_empty()),
+        signer
+            .unauthorized_object_id
+            .as_deref()
+            .filter(|v| !v.is_empty()),
+    );
+    if (agent.is_some() || unauthorized.is_some())
+        && (!account.hierarchical_namespace || agent.is_some() == unauthorized.is_some())
+    {
+        return Err(blob_error(&AuthError::AuthorizationFailure));
+    }
+    if unauthorized.is_some() {
+        return Err(blob_error(&AuthError::AuthorizationFailure));
+    }
+    let Some(expected) = signer
+        .delegated_user_object_id
+        .as_deref()
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(());
+    };
+    let Some(user) = delegated_user else {
+        return Err(blob_error(&AuthError::authentication_failed(
+            "The user delegation SAS names a delegated user (sduoid): the request must carry that user's bearer token.",
+        )));
+    };
+    let tenant = signer
+        .delegated_user_tenant_id
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .unwrap_or(&signer.tenant_id);
+    let same = |id: &str, expected: &str| id.eq_ignore_ascii_case(expected);
+    if !same(&user.object_id.to_string(), expected) || !same(&user.tenant_id.to_string(), tenant) {
+        return Err(blob_error(&AuthError::authentication_failed(
+            "The bearer token was not issued to the delegated user of the user delegation SAS (sduoid).",
+        )));
+    }
+    Ok(())
 }
 
 /// The value of the user delegation key with these fields, or `None` when this Blob has no

@@ -5,6 +5,7 @@
 //! ```toml
 //! listen = "127.0.0.1:8443"
 //! demo = true
+//! blob-listen = "127.0.0.1:10000"   # optional: Azurite's drop-in listener
 //! [names]
 //! login = ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"]
 //! management = ["management.azure.com", "management.core.windows.net"]
@@ -46,6 +47,11 @@ pub struct Config {
     /// `/var/opt/azcmagent/tokens`). Off when absent.
     #[serde(default)]
     pub arc_key_directory: Option<PathBuf>,
+    /// Azurite's drop-in: a plain-HTTP listener serving the development account
+    /// `devstoreaccount1` path-style (e.g. `127.0.0.1:10000`). Off when absent; when set,
+    /// the account is made at start (`azlite_arm::DEVELOPMENT_ACCOUNT`).
+    #[serde(default)]
+    pub blob_listen: Option<SocketAddr>,
 }
 
 /// The host names (and suffixes) of the services, as Azure names them.
@@ -170,6 +176,7 @@ impl Config {
             tokens: TokenSettings::default(),
             demo: default_demo(),
             arc_key_directory: None,
+            blob_listen: None,
         }
     }
 

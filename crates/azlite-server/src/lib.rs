@@ -34,6 +34,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 pub use admin::PeerAddr;
+pub use azlite_arm::{DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY};
 pub use config::{Config, ConfigError, default_data_dir};
 pub use connection::{ConnectionInfo, LocalEndpoints};
 pub use data_dir::DataDirError;
@@ -66,6 +67,9 @@ pub enum StartError {
     /// The CA or the server certificate failed.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The development storage account of `blob_listen` could not be made.
+    #[error("cannot create the development storage account: {0}")]
+    DevelopmentAccount(azlite_arm::ArmError),
     /// The content directory (file and blob bytes) could not be opened or swept.
     #[error("cannot open the content directory")]
     Content(#[from] azlite_content::ContentError),
@@ -214,6 +218,11 @@ impl Cloud {
                 vault_key::USER_DELEGATION_KEY_FILE,
             )?),
         );
+        if config.blob_listen.is_some() {
+            arm.ensure_development_account(bootstrap.subscription.id)
+                .await
+                .map_err(StartError::DevelopmentAccount)?;
+        }
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -371,6 +380,14 @@ impl Cloud {
         Router::new().fallback(hosts::dispatch).with_state(services)
     }
 
+    /// The router of Azurite's drop-in listener (`blob_listen`, plain HTTP): the development
+    /// account only, path-style.
+    pub fn development_blob_router(&self) -> Router {
+        self.blob
+            .clone()
+            .single_account_router(azlite_arm::DEVELOPMENT_ACCOUNT)
+    }
+
     /// What the sandbox socket serves (`azlite run`): every VM's on-VM endpoints, and the
     /// listener's services over TLS. Serve it with [`sandbox::serve_sandbox`].
     pub fn sandbox_hub(&self) -> sandbox::SandboxHub {
@@ -388,23 +405,26 @@ impl Cloud {
     /// Serves on `listener` until `shutdown` resolves.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let app = self.router();
+        let expiry = self.blob.spawn_uncommitted_block_expiry();
         serve::serve_tls(listener, self.acceptor.clone(), app, shutdown).await;
+        expiry.abort();
     }
 }
 
-/// Serves on-VM endpoints (plain HTTP, as on a VM) on `listener` until `shutdown` resolves.
+/// Serves on-VM endpoints or Azurite's drop-in (plain HTTP) on `listener` until `shutdown`
+/// resolves; each request carries its peer's address as axum's `ConnectInfo`.
 pub async fn serve_plain_http(
     router: Router,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
-
-/// How long an uncommitted block is kept (Azure discards them after a week).
-const UNCOMMITTED_BLOCK_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Opens the content store under `<data dir>/content` and, before anything can write to
 /// it, removes what a crash left: temporary files of unfinished puts, uncommitted blocks
@@ -419,7 +439,7 @@ async fn open_content(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     store
-        .expire_uncommitted_blocks(now_ms - UNCOMMITTED_BLOCK_LIFETIME_MS)
+        .expire_uncommitted_blocks(now_ms - azlite_blob::UNCOMMITTED_BLOCK_LIFETIME_MS)
         .await?;
     // One content directory holds every service's extents: an extent is an orphan only when
     // neither Blob nor Data Lake references it.

@@ -86,6 +86,10 @@ pub(crate) async fn serve_tls_stream<S>(
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(PeerAddr(peer));
+        // The services read the peer as axum's `ConnectInfo` (Blob's SAS `sip` check).
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         request.extensions_mut().insert(Sni(sni.clone()));
         app.clone().oneshot(request)
     });

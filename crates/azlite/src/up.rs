@@ -43,6 +43,11 @@ pub(crate) struct UpArgs {
         default_value = "127.0.0.1:40342"
     )]
     arc_listen: SocketAddr,
+    /// Azurite's drop-in: serve the development account `devstoreaccount1` (Azurite's
+    /// well-known key) path-style over plain HTTP on ADDR, e.g. 127.0.0.1:10000, for
+    /// `UseDevelopmentStorage=true` and Azurite's connection strings.
+    #[arg(long, env = "AZLITE_BLOB_LISTEN", value_name = "ADDR")]
+    blob_listen: Option<SocketAddr>,
     /// A TOML configuration file (see `azlite-server/src/config.rs`).
     #[arg(long, env = "AZLITE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -58,11 +63,15 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
+    if let Some(blob_listen) = args.blob_listen {
+        config.blob_listen = Some(blob_listen);
+    }
     if let Some(dir) = &args.arc_key_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         config.arc_key_directory = Some(dir.clone());
     }
     let listen = config.listen;
+    let blob_listen = config.blob_listen;
     let cloud = Cloud::open(config)
         .await
         .context("azlite could not start")?;
@@ -98,6 +107,19 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
             endpoints.push(tokio::spawn(server));
         }
     }
+    let mut development_blob = None;
+    if let Some(addr) = blob_listen {
+        let listener = bind(addr, "--blob-listen").await?;
+        development_blob = Some(listener.local_addr()?);
+        let mut stopped = stopped.clone();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let router = cloud.development_blob_router();
+        endpoints.push(tokio::spawn(azlite_server::serve_plain_http(
+            router, listener, shutdown,
+        )));
+    }
     let sandbox_socket = azlite_server::sandbox::socket_path(&data_dir);
     let sandbox = bind_sandbox_socket(&sandbox_socket)?;
     {
@@ -115,6 +137,9 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(%addr, ready_ms = format!("{ready_ms:.1}"), "azlite is ready");
     print_ready(&data_dir, &info);
+    if let Some(addr) = development_blob {
+        print_development_blob(addr);
+    }
     cloud
         .serve(listener, async move {
             shutdown_signal().await;
@@ -225,6 +250,19 @@ its group. Its endpoints, and the variables that point SDKs at them:
             "  export IDENTITY_ENDPOINT={arc}/metadata/identity/oauth2/token IMDS_ENDPOINT={arc}   # Azure Arc\n"
         )),
     )
+}
+
+/// How to reach Azurite's drop-in listener.
+fn print_development_blob(addr: SocketAddr) {
+    println!(
+        "Azurite drop-in (Blob, plain HTTP) on http://{addr}/{account}, for
+UseDevelopmentStorage=true (when on 127.0.0.1:10000) or the connection string:
+
+  DefaultEndpointsProtocol=http;AccountName={account};AccountKey={key};BlobEndpoint=http://{addr}/{account};
+",
+        account = azlite_server::DEVELOPMENT_ACCOUNT,
+        key = azlite_server::DEVELOPMENT_KEY,
+    );
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,5 @@
 //! A small client of the real Azure SDK for Rust (`azure_identity`, `azure_core`,
-//! `azure_security_keyvault_secrets`), driven by the conformance suite (`test_rust_sdk.py`)
+//! `azure_security_keyvault_secrets`, `azure_storage_blob`), driven by the conformance suite (`test_rust_sdk.py`)
 //! under `azlite run`, where 169.254.169.254:80 is a VM's IMDS and Azure's host names reach
 //! azlite with its CA trusted. Every command authenticates with `ManagedIdentityCredential`
 //! (IMDS at the crate's fixed address; `--client-id` picks a user-assigned identity).
@@ -8,6 +8,8 @@
 //!   azlite-rust-client kv-set --vault-url URL --name N --value V   set a secret, print its JSON
 //!   azlite-rust-client kv-get --vault-url URL --name N   print the secret's value
 //!   azlite-rust-client token --resource R   print the token's claims (signature unchecked)
+//!   azlite-rust-client blob-round-trip --container-url URL --blob B --data D   create the
+//!       container, upload D as blob B, download it; print what came back as JSON
 //!
 //! Any failure: the error (and an azure_core error's kind) on stderr, exit code 1; a bad
 //! command line: exit code 2.
@@ -16,10 +18,11 @@
 use azure_core::{
     base64,
     credentials::TokenCredential,
-    http::{Method, Request, Url, headers::HeaderName, new_http_client},
+    http::{Method, Request, RequestContent, Url, headers::HeaderName, new_http_client},
 };
 use azure_identity::{ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId};
 use azure_security_keyvault_secrets::{SecretClient, models::SetSecretParameters};
+use azure_storage_blob::BlobContainerClient;
 use std::{collections::HashMap, process::ExitCode, sync::Arc};
 
 type Error = Box<dyn std::error::Error>;
@@ -28,7 +31,8 @@ const USAGE: &str = "usage: azlite-rust-client [--client-id ID] COMMAND
   arm-group --subscription S --group G
   kv-set --vault-url URL --name N --value V
   kv-get --vault-url URL --name N
-  token --resource R";
+  token --resource R
+  blob-round-trip --container-url URL --blob B --data D";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -105,6 +109,25 @@ async fn run(mut args: Args) -> Result<(), Error> {
             let claims: serde_json::Value =
                 serde_json::from_slice(&base64::decode_url_safe(payload)?)?;
             println!("{}", serde_json::to_string_pretty(&claims)?);
+        }
+        "blob-round-trip" => {
+            let container = BlobContainerClient::new(
+                Url::parse(&args.need("container-url")?)?,
+                Some(credential),
+                None,
+            )?;
+            container.create(None).await?;
+            let blob = container.blob_client(&args.need("blob")?);
+            let data = args.need("data")?;
+            blob.upload(RequestContent::from(data.into_bytes()), None)
+                .await?;
+            let downloaded = blob.download(None).await?;
+            let body = downloaded.body.collect().await?;
+            let result = serde_json::json!({
+                "downloaded": String::from_utf8(body.to_vec())?,
+                "exists": container.exists().await?,
+            });
+            println!("{}", serde_json::to_string_pretty(&result)?);
         }
         other => return Err(format!("unknown command {other:?}\n{USAGE}").into()),
     }

@@ -7,14 +7,15 @@
 //! on every Shared Key or SAS verification, so a regenerated key invalidates the old
 //! signatures at once.
 //!
-//! Not here yet: `blobServices/default` (service properties) and
-//! `blobServices/default/containers/{name}` through ARM. They belong to the Blob metadata
-//! store and join this provider as variants of [`Operation`] (parsed in [`parse`] from
-//! `storageAccounts/{name}/blobServices/…`) with a `blob_services` module beside
-//! [`accounts`].
+//! Blob containers through ARM (`blobServices/default/containers/{name}`, and
+//! `blobServices/default` read) are in [`blob_containers`]: they are the Blob metadata
+//! store's containers, the ones the data plane serves. The development account of
+//! Azurite's drop-in mode is made in [`development`].
 
 pub(crate) mod account_model;
 pub(crate) mod accounts;
+pub(crate) mod blob_containers;
+pub(crate) mod development;
 pub(crate) mod keys;
 pub(crate) mod sas;
 
@@ -48,6 +49,13 @@ pub(crate) enum Operation {
     ListServiceSas(TrackedResource),
     /// `POST …/storageAccounts/{name}/ListAccountSas` (`StorageAccounts_ListAccountSAS`)
     ListAccountSas(TrackedResource),
+    /// `GET …/storageAccounts/{name}/blobServices/default` (`BlobServices_GetServiceProperties`)
+    BlobService(TrackedResource),
+    /// `GET …/storageAccounts/{name}/blobServices/default/containers` (`BlobContainers_List`)
+    ListContainers(TrackedResource),
+    /// `GET|PUT|PATCH|DELETE …/blobServices/default/containers/{container}`
+    /// (`BlobContainers_Get`, `_Create`, `_Update`, `_Delete`)
+    Container(TrackedResource, String),
     /// `POST /subscriptions/{s}/providers/Microsoft.Storage/checkNameAvailability`
     /// (`StorageAccounts_CheckNameAvailability`)
     CheckNameAvailability(SubscriptionId),
@@ -57,9 +65,10 @@ impl Operation {
     /// The methods ARM allows for the operation.
     pub(crate) fn allows(&self, method: &Method) -> bool {
         match self {
-            Self::Account(_) => {
+            Self::Account(_) | Self::Container(..) => {
                 [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
             }
+            Self::BlobService(_) | Self::ListContainers(_) => method == Method::GET,
             Self::ListKeys(_)
             | Self::RegenerateKey(_)
             | Self::ListServiceSas(_)
@@ -101,6 +110,30 @@ pub(crate) fn parse(path: &ProviderPath<'_>) -> Option<Result<Operation, Invalid
             };
             Some(account(group, name).map(make))
         }
+        ([t, name, service, default], Some(group))
+            if is(t, STORAGE_ACCOUNTS.1)
+                && is(service, "blobServices")
+                && is(default, "default") =>
+        {
+            Some(account(group, name).map(Operation::BlobService))
+        }
+        ([t, name, service, default, containers], Some(group))
+            if is(t, STORAGE_ACCOUNTS.1)
+                && is(service, "blobServices")
+                && is(default, "default")
+                && is(containers, "containers") =>
+        {
+            Some(account(group, name).map(Operation::ListContainers))
+        }
+        ([t, name, service, default, containers, container], Some(group))
+            if is(t, STORAGE_ACCOUNTS.1)
+                && is(service, "blobServices")
+                && is(default, "default")
+                && is(containers, "containers") =>
+        {
+            let container = (*container).to_owned();
+            Some(account(group, name).map(|a| Operation::Container(a, container)))
+        }
         _ => None,
     }
 }
@@ -129,6 +162,11 @@ pub(crate) async fn dispatch(
         }
         Operation::ListAccountSas(resource) => {
             sas::list_account_sas_token(arm, caller, &resource, body).await
+        }
+        Operation::BlobService(resource) => blob_containers::service(arm, caller, &resource).await,
+        Operation::ListContainers(resource) => blob_containers::list(arm, caller, &resource).await,
+        Operation::Container(resource, container) => {
+            blob_containers::one(arm, caller, method, &resource, &container, body).await
         }
         Operation::CheckNameAvailability(s) => {
             accounts::check_name_availability(arm, caller, s, body).await
