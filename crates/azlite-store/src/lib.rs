@@ -230,6 +230,6 @@ impl<T> Store for T where
         + StorageAccountKeyStore
         + DataLakeStore
         + BlobStore
-    + AppRoleAssignmentStore
+        + AppRoleAssignmentStore
 {
 }

@@ -67,10 +67,13 @@ impl ManagedIdentityTokens for Sts {
                 description: format!("AADSTS{}: {error}", error.code()),
             });
         };
-        let roles = self.app_roles(&subject, &found).await.map_err(|e| match e {
-            StsError::Internal(source) => ManagedIdentityTokenError::Internal(source),
-            other => internal(other),
-        })?;
+        let roles = self
+            .app_roles(&subject, &found)
+            .await
+            .map_err(|e| match e {
+                StsError::Internal(source) => ManagedIdentityTokenError::Internal(source),
+                other => internal(other),
+            })?;
         let issued = self
             .issue(&Issuance {
                 tenant: &tenant,

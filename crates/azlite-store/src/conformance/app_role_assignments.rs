@@ -6,7 +6,11 @@ use uuid::Uuid;
 use super::fixtures::{T0, application, assert_conflict, service_principal, unique};
 use crate::{AppRoleAssignment, Deletion, ServicePrincipal, Store, WriteBatch};
 
-fn grant(principal: &ServicePrincipal, resource: &ServicePrincipal, role: Uuid) -> AppRoleAssignment {
+fn grant(
+    principal: &ServicePrincipal,
+    resource: &ServicePrincipal,
+    role: Uuid,
+) -> AppRoleAssignment {
     AppRoleAssignment {
         id: unique(),
         tenant_id: principal.tenant_id,
@@ -28,7 +32,9 @@ async fn insert(store: &dyn Store, assignments: Vec<AppRoleAssignment>) -> crate
 }
 
 async fn ids_of_principal(store: &dyn Store, principal: ObjectId) -> Vec<String> {
-    let held = store.list_app_role_assignments_for_principal(principal).await;
+    let held = store
+        .list_app_role_assignments_for_principal(principal)
+        .await;
     held.expect("list_app_role_assignments_for_principal")
         .into_iter()
         .map(|a| a.id)
@@ -73,7 +79,11 @@ pub async fn app_role_assignments(store: &dyn Store) {
         "an assignment round-trips"
     );
     let missing = store.get_app_role_assignment(&unique()).await;
-    assert_eq!(missing.expect("get_app_role_assignment"), None, "an unknown id");
+    assert_eq!(
+        missing.expect("get_app_role_assignment"),
+        None,
+        "an unknown id"
+    );
     assert_eq!(
         ids_of_principal(store, alice.object_id).await,
         vec![first.id.clone(), second.id.clone()],
@@ -173,7 +183,11 @@ pub async fn app_role_assignment_cascade(store: &dyn Store) {
             .await
             .expect("delete_service_principal")
     );
-    assert!(ids_of_principal(store, by_method.object_id).await.is_empty());
+    assert!(
+        ids_of_principal(store, by_method.object_id)
+            .await
+            .is_empty()
+    );
     let batch = WriteBatch {
         deletions: vec![Deletion::Application(app.object_id)],
         ..WriteBatch::default()
