@@ -175,7 +175,10 @@ fn take_expired(issued: &mut HashMap<String, (PathBuf, UnixTime)>, now: UnixTime
 impl Drop for ArcSecrets {
     /// The endpoint is going away: no secret can be redeemed any more, so no file stays.
     fn drop(&mut self) {
-        let issued = self.issued.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let issued = self
+            .issued
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
         for (path, _) in issued.values() {
             let _ = std::fs::remove_file(path);
         }
@@ -290,6 +293,10 @@ mod tests {
         secrets.challenge(5_000).await.unwrap();
         assert_eq!(key_files(&directory), 3);
         drop(secrets);
-        assert_eq!(key_files(&directory), 1, "only the file azlite did not write is left");
+        assert_eq!(
+            key_files(&directory),
+            1,
+            "only the file azlite did not write is left"
+        );
     }
 }

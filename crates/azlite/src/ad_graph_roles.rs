@@ -28,7 +28,9 @@ async fn graph_role(directory: &Directory<'_>, role: &str) -> anyhow::Result<(Va
         r["value"]
             .as_str()
             .is_some_and(|v| v.eq_ignore_ascii_case(role))
-            || r["id"].as_str().is_some_and(|id| id.eq_ignore_ascii_case(role))
+            || r["id"]
+                .as_str()
+                .is_some_and(|id| id.eq_ignore_ascii_case(role))
     });
     let Some(found) = found else {
         let known: Vec<&str> = roles.iter().filter_map(|r| r["value"].as_str()).collect();
@@ -45,7 +47,10 @@ async fn graph_role(directory: &Directory<'_>, role: &str) -> anyhow::Result<(Va
 }
 
 /// The principal's object id and its assignments.
-async fn assignments_of(directory: &Directory<'_>, id: &str) -> anyhow::Result<(String, Vec<Value>)> {
+async fn assignments_of(
+    directory: &Directory<'_>,
+    id: &str,
+) -> anyhow::Result<(String, Vec<Value>)> {
     let principal = directory.find_service_principal(id).await?;
     let object_id = principal["id"]
         .as_str()
