@@ -89,6 +89,15 @@ class Az:
         return result.stderr
 
 
+def graph_refused(az: Az, *args: str) -> str:
+    """Runs an `az ad …` command that Microsoft Graph must refuse with 403
+    Authorization_RequestDenied: az exits 1 and prints Graph's message. Its stderr."""
+    result = az.run(*args)
+    assert result.returncode == 1, f"az {' '.join(args)}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert "Insufficient privileges to complete the operation" in result.stderr, result.stderr
+    return result.stderr
+
+
 def owner_cli(azlite: Azlite, *args: str) -> Any:
     """The azlite CLI as the owner (for what az cannot do on Azure either, e.g. make a VM
     record without a deployment)."""
@@ -191,6 +200,9 @@ def test_login_identity_on_the_demo_vm_reader_on_its_group(azlite, az_root):
     # Denial: Reader cannot create a group.
     stderr = az.refused("AuthorizationFailed", "group", "create", "-n", unique("denied-"), "-l", "eastus")
     assert demo["principalId"] in stderr and "microsoft.resources/subscriptions/resourcegroups/write" in stderr.lower(), stderr
+
+    # Denial: a managed identity holds no Microsoft Graph permission, so Graph refuses it.
+    graph_refused(az, "ad", "sp", "list", "--display-name", "azlite")
 
 
 def test_login_identity_user_assigned_by_client_id_and_resource_id(azlite, owner_az, az_root, group):
@@ -390,6 +402,9 @@ def test_ad_sp_create_for_rbac_and_a_group_scoped_login(azlite, owner_az, az_roo
     assert az.ok("group", "show", "-n", rg)["name"] == rg
     assert [g["name"] for g in az.ok("group", "list")] == [rg]
     az.refused("AuthorizationFailed", "group", "show", "-n", other)
+    # create-for-rbac grants no Graph permission: the new principal cannot list principals.
+    graph_refused(az, "ad", "sp", "list", "--display-name", name)
+    graph_refused(az, "ad", "app", "list", "--display-name", name)
 
     listed = owner_az.ok("ad", "sp", "list", "--display-name", name)
     assert [s["appId"] for s in listed] == [sp["appId"]], listed

@@ -1,7 +1,9 @@
 """Microsoft Graph (v1.0, by path on the listener's IP host) as az drives it: resolving an
 assignee (`servicePrincipalNames/any` filter, `directoryObjects/getByIds`, reference
-arm-rbac-protocol.md §4.5), who may write, and `azlite ad sp create-for-rbac` end to end:
-the printed password works with MSAL and azure-identity, and ARM shows the role assignment.
+arm-rbac-protocol.md §4.5), who may read and write (Graph's application permissions, granted
+as app role assignments, in the `roles` claim), and `azlite ad sp create-for-rbac` end to
+end: the printed password works with MSAL and azure-identity, and ARM shows the role
+assignment.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import subprocess
 import uuid
 from typing import Any
 
-from conftest import ARM_SCOPE, authorization_client, azlite_bin
+import requests
+
+from conftest import ARM_SCOPE, authorization_client, azlite_bin, demo_vm
+from jwt_helpers import jwt_parts
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 METADATA = "https://graph.microsoft.com/v1.0/$metadata"
@@ -73,16 +78,19 @@ def test_graph_resolves_an_assignee_like_az_role_assignment_create(azlite, new_p
     assert value[0]["id"] == principal.object_id
     assert value[0]["appId"] == principal.app_id
 
-    # The principal itself reads the directory, but only the owner writes it.
+    # The principal itself, without Graph permissions, neither reads nor writes the directory.
     own = azlite.client_credentials(principal.app_id, principal.secret, GRAPH_SCOPE)
-    again = graph(azlite, "POST", "directoryObjects/getByIds", token=own, json={"ids": [principal.object_id]})
-    assert again.status_code == 200, again.text
-    denied = graph(azlite, "POST", "applications", token=own, json={"displayName": "not allowed"})
-    assert denied.status_code == 403, denied.text
-    error = denied.json()["error"]
-    assert error["code"] == "Authorization_RequestDenied"
-    assert error["message"] == "Insufficient privileges to complete the operation."
-    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
+    for method, path, body in (
+        ("POST", "directoryObjects/getByIds", {"ids": [principal.object_id]}),
+        ("GET", "servicePrincipals", None),
+        ("POST", "applications", {"displayName": "not allowed"}),
+    ):
+        denied = graph(azlite, method, path, token=own, json=body)
+        assert denied.status_code == 403, denied.text
+        error = denied.json()["error"]
+        assert error["code"] == "Authorization_RequestDenied"
+        assert error["message"] == "Insufficient privileges to complete the operation."
+        assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
 
     # An ARM token is not a Graph token.
     wrong = graph(azlite, "GET", "servicePrincipals", token=azlite.owner_token(ARM_SCOPE))
@@ -191,3 +199,93 @@ def test_graph_cli_refuses_bad_input_without_creating_anything(azlite):
     unknown = cli(azlite, "ad", "sp", "show", "--id", str(uuid.uuid4()), check=False)
     assert unknown.returncode != 0
     assert "doesn't exist" in unknown.stderr
+
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+APPLICATION_READ_ALL = "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30"
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    return jwt_parts(token)[1]
+
+
+def test_graph_app_role_assignment_grants_reading_and_revoking_takes_it_back(azlite, new_principal):
+    """The owner grants Application.Read.All through `appRoleAssignments`: the principal's next
+    token carries `roles` and reads; once revoked, its next token does not and is refused."""
+    principal = new_principal("graph-reader")
+    before = azlite.client_credentials(principal.app_id, principal.secret, GRAPH_SCOPE)
+    assert "roles" not in claims_of(before)
+    assert graph(azlite, "GET", "servicePrincipals", token=before).status_code == 403
+
+    resource = graph(azlite, "GET", f"servicePrincipals(appId='{GRAPH_APP_ID}')")
+    assert resource.status_code == 200, resource.text
+    role = next(r for r in resource.json()["appRoles"] if r["value"] == "Application.Read.All")
+    assert role["id"] == APPLICATION_READ_ALL and role["allowedMemberTypes"] == ["Application"], role
+    assignments = f"servicePrincipals/{principal.object_id}/appRoleAssignments"
+    granted = graph(azlite, "POST", assignments, json={
+        "principalId": principal.object_id, "resourceId": resource.json()["id"], "appRoleId": APPLICATION_READ_ALL,
+    })
+    assert granted.status_code == 201, granted.text
+    body = granted.json()
+    assert body["@odata.context"] == f"{METADATA}#servicePrincipals('{principal.object_id}')/appRoleAssignments/$entity"
+    assert {k: body[k] for k in ("principalId", "resourceId", "appRoleId", "principalType", "principalDisplayName", "resourceDisplayName")} == {
+        "principalId": principal.object_id, "resourceId": resource.json()["id"], "appRoleId": APPLICATION_READ_ALL,
+        "principalType": "ServicePrincipal", "principalDisplayName": "graph-reader", "resourceDisplayName": "Microsoft Graph",
+    }
+
+    after = azlite.client_credentials(principal.app_id, principal.secret, GRAPH_SCOPE)
+    assert claims_of(after)["roles"] == ["Application.Read.All"]
+    listed = graph(azlite, "GET", "servicePrincipals", token=after, params={"$filter": f"appId eq '{principal.app_id}'"})
+    assert listed.status_code == 200, listed.text
+    assert [sp["id"] for sp in listed.json()["value"]] == [principal.object_id]
+    # Reading is not writing.
+    assert graph(azlite, "POST", "applications", token=after, json={"displayName": "x"}).status_code == 403
+
+    revoked = graph(azlite, "DELETE", f"{assignments}/{body['id']}")
+    assert revoked.status_code == 204, revoked.text
+    assert graph(azlite, "GET", assignments).json()["value"] == []
+    later = azlite.client_credentials(principal.app_id, principal.secret, GRAPH_SCOPE)
+    assert "roles" not in claims_of(later)
+    refused = graph(azlite, "GET", "servicePrincipals", token=later)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "Authorization_RequestDenied", refused.text
+
+
+def test_graph_cli_grants_a_graph_role_to_the_vms_identity_seen_through_imds(azlite):
+    """`azlite ad sp grant-graph-role` for the demo VM's identity: a Graph token the VM gets
+    from IMDS afterwards carries the role and reads the directory; revoked at the end."""
+    demo = demo_vm(azlite)
+    principal = demo["principalId"]
+
+    def imds_graph_token(resource: str) -> str:
+        answer = requests.get(
+            f"{azlite.info['imds']}/metadata/identity/oauth2/token",
+            params={"api-version": "2018-02-01", "resource": resource},
+            headers={"Metadata": "true"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["access_token"]
+
+    # IMDS caches a token per resource string, as Azure's does: each step asks for Graph
+    # under a spelling of its own, so it gets a token issued at that moment.
+    before = imds_graph_token("https://graph.microsoft.com")
+    assert "roles" not in claims_of(before)
+    assert graph(azlite, "GET", "servicePrincipals", token=before).status_code == 403
+    granted = json.loads(cli(azlite, "ad", "sp", "grant-graph-role", "--id", principal, "--role", "Application.Read.All").stdout)
+    try:
+        assert granted["principalId"] == principal and granted["appRoleId"] == APPLICATION_READ_ALL, granted
+        after = imds_graph_token(GRAPH_APP_ID)
+        assert claims_of(after)["roles"] == ["Application.Read.All"]
+        assert claims_of(after)["oid"] == principal
+        listed = graph(azlite, "GET", "servicePrincipals", token=after)
+        assert listed.status_code == 200, listed.text
+        assert principal in [sp["id"] for sp in listed.json()["value"]]
+        # Granting twice keeps the one assignment.
+        again = json.loads(cli(azlite, "ad", "sp", "grant-graph-role", "--id", principal, "--role", APPLICATION_READ_ALL).stdout)
+        assert again["id"] == granted["id"]
+        wrong = cli(azlite, "ad", "sp", "grant-graph-role", "--id", principal, "--role", "Mail.Send", check=False)
+        assert wrong.returncode != 0 and "no app role 'Mail.Send'" in wrong.stderr, wrong.stderr
+    finally:
+        cli(azlite, "ad", "sp", "revoke-graph-role", "--id", principal, "--role", "Application.Read.All")
+    held = graph(azlite, "GET", f"servicePrincipals/{principal}/appRoleAssignments")
+    assert held.json()["value"] == [], held.text

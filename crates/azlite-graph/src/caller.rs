@@ -22,6 +22,8 @@ pub struct Caller {
     pub object_id: ObjectId,
     /// `tid`: the directory the caller sees.
     pub tenant_id: TenantId,
+    /// `roles`: the application permissions granted to the caller on Microsoft Graph.
+    pub roles: Vec<String>,
 }
 
 /// Graph's words for a token the verifier refused.
@@ -85,6 +87,7 @@ impl Caller {
         Ok(Self {
             object_id,
             tenant_id,
+            roles: claims.roles.clone().unwrap_or_default(),
         })
     }
 }

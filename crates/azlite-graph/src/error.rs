@@ -9,9 +9,13 @@
 //! * 401 `InvalidAuthenticationToken`: no bearer token, or one that fails
 //!   `azlite_token::verify` (Graph's audiences, an issuer of a tenant azlite knows). Every 401
 //!   carries Graph's `WWW-Authenticate` challenge.
-//! * 403 `Authorization_RequestDenied`: a write (create, delete, `addPassword`) by a principal
-//!   that is not one of azlite's directory administrators. Reads are open to every
-//!   authenticated principal of the tenant, as Graph's default "read directory data" is.
+//! * 403 `Authorization_RequestDenied` ("Insufficient privileges to complete the
+//!   operation."): a caller whose token's `roles` hold none of the Microsoft Graph
+//!   application permissions the operation accepts (reads: `Application.Read.All` and up;
+//!   writes: `Application.ReadWrite.All` or `Directory.ReadWrite.All`; app role grants:
+//!   `AppRoleAssignment.ReadWrite.All` and up; `getByIds`: `Directory.Read.All` and up), and
+//!   who is not azlite's directory administrator. Checked before any lookup, so it says
+//!   nothing about whether the object exists.
 //! * 404 `Request_ResourceNotFound`: an object that does not exist *or lives in another
 //!   tenant* (a tenant sees only its own directory).
 

@@ -1,11 +1,12 @@
-//! A Microsoft Graph subset (v1.0): applications with their passwords, service principals,
-//! and `directoryObjects/getByIds`, as `az ad sp create-for-rbac` and `az role assignment
+//! A Microsoft Graph subset (v1.0): applications with their passwords, service principals
+//! (Microsoft Graph's own among them, with its app roles), app role assignments, and
+//! `directoryObjects/getByIds`, as `az ad sp create-for-rbac` and `az role assignment
 //! create` use them (reference arm-rbac-protocol.md §4.5).
 //!
 //! A request goes: parse into an `operation::Operation` → authenticate the bearer token
 //! ([`Caller`]: Graph's audiences, an issuer of a tenant azlite knows) → authorize
-//! (`policy`: reads for every principal of the tenant, writes for the directory
-//! administrators only; the check returns the proof the operation takes) → run the
+//! (`policy`: the Graph application permissions in the token's `roles`, or azlite's
+//! directory administrator; the check returns the proof the operation takes) → run the
 //! operation on the store → answer in Graph's shapes. Every failure is a [`GraphError`],
 //! rendered once with Graph's `innerError` and request ids.
 //!
@@ -16,13 +17,18 @@
 //!   `Request_UnsupportedQuery`;
 //! * deletions are permanent (no `deletedItems` to restore from);
 //! * a service principal is made only for an application of the caller's own tenant;
-//! * the owner's application and principal cannot be deleted, and a managed identity's
-//!   principal is deleted only with its Azure resource (400 `Request_BadRequest`).
+//! * the owner's application and principal and Microsoft Graph's principal cannot be
+//!   deleted, and a managed identity's principal is deleted only with its Azure resource
+//!   (400 `Request_BadRequest`);
+//! * the owner is a directory administrator (as a Global Administrator) without a
+//!   directory role object; `Application.ReadWrite.OwnedBy` grants nothing (azlite keeps
+//!   no owners), and app roles are granted to service principals only.
 //!
 //! Architecture Invariant: Graph depends on no other service. It verifies tokens with keys
 //! from a [`azlite_token::KeySource`], reads and writes the directory part of the store, and
 //! learns who administers the directory from the composition root ([`GraphConfig`]).
 
+mod app_role_assignments;
 mod applications;
 mod caller;
 mod credentials;
@@ -49,6 +55,7 @@ use azlite_types::{Clock, ObjectId};
 pub use caller::{Caller, GRAPH_AUDIENCES};
 pub use error::GraphError;
 use operation::Operation;
+use policy::Permission;
 use wire::RequestContext;
 
 /// What the composition root tells Graph.
@@ -128,45 +135,62 @@ impl Graph {
         let caller = Caller::authenticate(self, headers).await?;
         let query = wire::Query::parse(uri.query());
         use Operation as O;
+        use Permission as P;
         match operation {
             O::ListApplications => {
-                let read = self.authorize_read(&caller);
+                let read = self.authorize_read(&caller, P::ReadApplications)?;
                 applications::list_applications(self, read, &query).await
             }
             O::CreateApplication => {
-                let write = self.authorize_write(&caller)?;
+                let write = self.authorize_write(&caller, P::WriteApplications)?;
                 applications::create_application(self, write, body).await
             }
             O::GetApplication(id) => {
-                let read = self.authorize_read(&caller);
+                let read = self.authorize_read(&caller, P::ReadApplications)?;
                 applications::get_application(self, read, id).await
             }
             O::DeleteApplication(id) => {
-                let write = self.authorize_write(&caller)?;
+                let write = self.authorize_write(&caller, P::WriteApplications)?;
                 applications::delete_application(self, write, id).await
             }
             O::AddPassword(id) => {
-                let write = self.authorize_write(&caller)?;
+                let write = self.authorize_write(&caller, P::WriteApplications)?;
                 applications::add_password(self, write, id, body).await
             }
             O::ListServicePrincipals => {
-                let read = self.authorize_read(&caller);
+                let read = self.authorize_read(&caller, P::ReadApplications)?;
                 service_principals::list_service_principals(self, read, &query).await
             }
             O::CreateServicePrincipal => {
-                let write = self.authorize_write(&caller)?;
+                let write = self.authorize_write(&caller, P::WriteApplications)?;
                 service_principals::create_service_principal(self, write, body).await
             }
-            O::GetServicePrincipal(id) => {
-                let read = self.authorize_read(&caller);
-                service_principals::get_service_principal(self, read, id).await
+            O::GetServicePrincipal(key) => {
+                let read = self.authorize_read(&caller, P::ReadApplications)?;
+                service_principals::get_service_principal(self, read, key).await
             }
-            O::DeleteServicePrincipal(id) => {
-                let write = self.authorize_write(&caller)?;
-                service_principals::delete_service_principal(self, write, id).await
+            O::DeleteServicePrincipal(key) => {
+                let write = self.authorize_write(&caller, P::WriteApplications)?;
+                service_principals::delete_service_principal(self, write, key).await
+            }
+            O::ListAppRoleAssignments(side, key) => {
+                let read = self.authorize_read(&caller, P::ReadApplications)?;
+                app_role_assignments::list_app_role_assignments(self, read, side, key).await
+            }
+            O::CreateAppRoleAssignment(side, key) => {
+                let write = self.authorize_write(&caller, P::WriteAppRoleAssignments)?;
+                app_role_assignments::create_app_role_assignment(self, write, side, key, body).await
+            }
+            O::GetAppRoleAssignment(side, key, id) => {
+                let read = self.authorize_read(&caller, P::ReadApplications)?;
+                app_role_assignments::get_app_role_assignment(self, read, side, key, &id).await
+            }
+            O::DeleteAppRoleAssignment(side, key, id) => {
+                let write = self.authorize_write(&caller, P::WriteAppRoleAssignments)?;
+                app_role_assignments::delete_app_role_assignment(self, write, side, key, &id).await
             }
             O::GetByIds => {
-                let read = self.authorize_read(&caller);
+                let read = self.authorize_read(&caller, P::ReadDirectory)?;
                 directory_objects::get_by_ids(self, read, body).await
             }
             O::InvalidObjectId(id) => Err(GraphError::bad_request(format!(

@@ -4,7 +4,26 @@
 //! into typed ids here (a malformed id is `Request_BadRequest`, as in Graph).
 
 use axum::http::Method;
-use azlite_types::ObjectId;
+use azlite_types::{ClientId, ObjectId};
+
+/// How a request names a service principal: by object id (`servicePrincipals/{id}`) or by
+/// app id (`servicePrincipals(appId='{appId}')`, Graph's alternate key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PrincipalKey {
+    /// The object id.
+    Id(ObjectId),
+    /// The app id.
+    AppId(ClientId),
+}
+
+/// Which side of an app role assignment a path starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// `servicePrincipals/{id}/appRoleAssignments`: the roles `{id}` holds.
+    Principal,
+    /// `servicePrincipals/{id}/appRoleAssignedTo`: the roles granted on `{id}`.
+    Resource,
+}
 
 /// What a Graph request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +43,17 @@ pub(crate) enum Operation {
     /// `POST /v1.0/servicePrincipals`
     CreateServicePrincipal,
     /// `GET /v1.0/servicePrincipals/{id}`
-    GetServicePrincipal(ObjectId),
+    GetServicePrincipal(PrincipalKey),
     /// `DELETE /v1.0/servicePrincipals/{id}`
-    DeleteServicePrincipal(ObjectId),
+    DeleteServicePrincipal(PrincipalKey),
+    /// `GET /v1.0/servicePrincipals/{id}/appRoleAssignments` (or `appRoleAssignedTo`)
+    ListAppRoleAssignments(Side, PrincipalKey),
+    /// `POST /v1.0/servicePrincipals/{id}/appRoleAssignments` (or `appRoleAssignedTo`)
+    CreateAppRoleAssignment(Side, PrincipalKey),
+    /// `GET /v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}`
+    GetAppRoleAssignment(Side, PrincipalKey, String),
+    /// `DELETE /v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}`
+    DeleteAppRoleAssignment(Side, PrincipalKey, String),
     /// `POST /v1.0/directoryObjects/getByIds`
     GetByIds,
     /// A path azlite serves, with a method it does not allow there.
@@ -39,6 +66,61 @@ pub(crate) enum Operation {
 
 fn is(segment: &str, name: &str) -> bool {
     segment.eq_ignore_ascii_case(name)
+}
+
+/// `servicePrincipals(appId='…')`: the app id text, if the segment has that form. Quotes
+/// may arrive percent-encoded.
+fn app_id_key(segment: &str) -> Option<String> {
+    let decoded = segment
+        .replace("%27", "'")
+        .replace("%28", "(")
+        .replace("%29", ")");
+    let lower = decoded.to_ascii_lowercase();
+    let prefix = "serviceprincipals(appid=";
+    if !lower.starts_with(prefix) || !lower.ends_with(')') {
+        return None;
+    }
+    let inner = &decoded[prefix.len()..decoded.len() - 1];
+    let inner = inner.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.to_owned())
+}
+
+/// The operations under one service principal (`rest` follows its key).
+fn principal_operation(method: &Method, key: PrincipalKey, rest: &[&str]) -> Operation {
+    use Operation as O;
+    let get = method == Method::GET;
+    let post = method == Method::POST;
+    let delete = method == Method::DELETE;
+    let side = |name: &str| {
+        if is(name, "appRoleAssignments") {
+            Some(Side::Principal)
+        } else if is(name, "appRoleAssignedTo") {
+            Some(Side::Resource)
+        } else {
+            None
+        }
+    };
+    match rest {
+        [] if get => O::GetServicePrincipal(key),
+        [] if delete => O::DeleteServicePrincipal(key),
+        [] => O::MethodNotAllowed,
+        [a] => match side(a) {
+            Some(side) if get => O::ListAppRoleAssignments(side, key),
+            Some(side) if post => O::CreateAppRoleAssignment(side, key),
+            Some(_) => O::MethodNotAllowed,
+            None => O::UnknownSegment((*a).to_owned()),
+        },
+        [a, id] => match side(a) {
+            Some(side) if get => O::GetAppRoleAssignment(side, key, (*id).to_owned()),
+            Some(side) if delete => O::DeleteAppRoleAssignment(side, key, (*id).to_owned()),
+            Some(_) => O::MethodNotAllowed,
+            None => O::UnknownSegment((*a).to_owned()),
+        },
+        [a, _, next, ..] => match side(a) {
+            Some(_) => O::UnknownSegment((*next).to_owned()),
+            None => O::UnknownSegment((*a).to_owned()),
+        },
+    }
 }
 
 /// Parses a request path (without the query string) and method.
@@ -58,6 +140,14 @@ pub(crate) fn parse(method: &Method, path: &str) -> Operation {
         Ok(id) => op(id),
         Err(_) => O::InvalidObjectId(id.to_owned()),
     };
+    if let Some((first, after)) = rest.split_first()
+        && let Some(app_id) = app_id_key(first)
+    {
+        return match app_id.parse::<ClientId>() {
+            Ok(app_id) => principal_operation(method, PrincipalKey::AppId(app_id), after),
+            Err(_) => O::InvalidObjectId(app_id),
+        };
+    }
     match rest {
         [c] if is(c, "applications") && get => O::ListApplications,
         [c] if is(c, "applications") && post => O::CreateApplication,
@@ -68,13 +158,15 @@ pub(crate) fn parse(method: &Method, path: &str) -> Operation {
         }
         [c] if is(c, "servicePrincipals") && get => O::ListServicePrincipals,
         [c] if is(c, "servicePrincipals") && post => O::CreateServicePrincipal,
-        [c, id] if is(c, "servicePrincipals") && get => by_id(id, O::GetServicePrincipal),
-        [c, id] if is(c, "servicePrincipals") && delete => by_id(id, O::DeleteServicePrincipal),
+        [c, id, after @ ..] if is(c, "servicePrincipals") => match id.parse::<ObjectId>() {
+            Ok(id) => principal_operation(method, PrincipalKey::Id(id), after),
+            Err(_) => O::InvalidObjectId((*id).to_owned()),
+        },
         [c, a] if is(c, "directoryObjects") && is(a, "getByIds") && post => O::GetByIds,
         [c] | [c, _] if is(c, "applications") || is(c, "servicePrincipals") => O::MethodNotAllowed,
         [c, _, a] if is(c, "applications") && is(a, "addPassword") => O::MethodNotAllowed,
         [c, a] if is(c, "directoryObjects") && is(a, "getByIds") => O::MethodNotAllowed,
-        [c, ..] if is(c, "applications") || is(c, "servicePrincipals") => {
+        [c, ..] if is(c, "applications") => {
             O::UnknownSegment(rest.get(2).copied().unwrap_or_default().to_owned())
         }
         [c, rest @ ..] if is(c, "directoryObjects") => {
@@ -133,15 +225,64 @@ mod tests {
         );
         assert_eq!(
             parse(&get, &format!("/v1.0/servicePrincipals/{ID}")),
-            Operation::GetServicePrincipal(id())
+            Operation::GetServicePrincipal(PrincipalKey::Id(id()))
         );
         assert_eq!(
             parse(&delete, &format!("/v1.0/servicePrincipals/{ID}")),
-            Operation::DeleteServicePrincipal(id())
+            Operation::DeleteServicePrincipal(PrincipalKey::Id(id()))
         );
         assert_eq!(
             parse(&post, "/v1.0/directoryObjects/getByIds"),
             Operation::GetByIds
+        );
+    }
+
+    #[test]
+    fn app_role_assignment_paths_and_the_app_id_key_parse() {
+        let graph = "00000003-0000-0000-c000-000000000000";
+        let app: ClientId = graph.parse().unwrap();
+        assert_eq!(
+            parse(
+                &Method::GET,
+                &format!("/v1.0/servicePrincipals(appId='{graph}')")
+            ),
+            Operation::GetServicePrincipal(PrincipalKey::AppId(app))
+        );
+        assert_eq!(
+            parse(
+                &Method::GET,
+                &format!("/v1.0/servicePrincipals(appId=%27{graph}%27)/appRoleAssignedTo")
+            ),
+            Operation::ListAppRoleAssignments(Side::Resource, PrincipalKey::AppId(app))
+        );
+        assert_eq!(
+            parse(
+                &Method::POST,
+                &format!("/v1.0/servicePrincipals/{ID}/appRoleAssignments")
+            ),
+            Operation::CreateAppRoleAssignment(Side::Principal, PrincipalKey::Id(id()))
+        );
+        assert_eq!(
+            parse(
+                &Method::DELETE,
+                &format!("/v1.0/servicePrincipals/{ID}/approleassignments/abc-_1")
+            ),
+            Operation::DeleteAppRoleAssignment(
+                Side::Principal,
+                PrincipalKey::Id(id()),
+                "abc-_1".into()
+            )
+        );
+        assert_eq!(
+            parse(
+                &Method::PATCH,
+                &format!("/v1.0/servicePrincipals/{ID}/appRoleAssignments/x")
+            ),
+            Operation::MethodNotAllowed
+        );
+        assert_eq!(
+            parse(&Method::GET, "/v1.0/servicePrincipals(appId='nope')"),
+            Operation::InvalidObjectId("nope".into())
         );
     }
 

@@ -10,18 +10,72 @@ use axum::response::Response;
 use azlite_store::{
     Application, Deletion, ServicePrincipal, ServicePrincipalKind, StoreError, WriteBatch,
 };
+use azlite_types::app_roles::{MICROSOFT_GRAPH_APP_ID, MICROSOFT_SERVICES_TENANT_ID, app_roles_of};
 use azlite_types::{ClientId, ObjectId, TenantId};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::filter::{self, Clause, equals_ignoring_case, starts_with_ignoring_case};
+use crate::operation::PrincipalKey;
 use crate::policy::{DirectoryRead, DirectoryWrite};
 use crate::wire::{self, Query, collection, entity, timestamp};
 use crate::{Graph, GraphError};
 
-/// The tenant that owns every managed identity's application: Microsoft's own
-/// (`appOwnerOrganizationId` of a managed identity in Graph).
-const MANAGED_IDENTITY_OWNER_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
+/// The tenant that owns every managed identity's application, and Microsoft Graph's:
+/// Microsoft's own (`appOwnerOrganizationId` in Graph).
+const MANAGED_IDENTITY_OWNER_TENANT: &str = MICROSOFT_SERVICES_TENANT_ID;
+
+/// The App ID URIs of a first-party API, among its principal's names.
+fn first_party_names(app_id: ClientId) -> &'static [&'static str] {
+    if app_id == MICROSOFT_GRAPH_APP_ID {
+        &[
+            "https://graph.microsoft.com",
+            "https://graph.microsoft.com/",
+        ]
+    } else {
+        &[]
+    }
+}
+
+/// Whether `principal` is a first-party API's (Microsoft Graph's): its application is
+/// Microsoft's, and azlite serves its app roles.
+pub(crate) fn is_first_party(principal: &ServicePrincipal) -> bool {
+    principal.kind == ServicePrincipalKind::Application
+        && !app_roles_of(principal.app_id).is_empty()
+}
+
+/// A principal's `servicePrincipalNames`: its app id, then its application's identifier
+/// URIs (or a first-party API's App ID URIs).
+fn names(principal: &ServicePrincipal, application: Option<&Application>) -> Vec<String> {
+    let mut names = vec![principal.app_id.to_string()];
+    if let Some(application) = application {
+        names.extend(application.identifier_uris.iter().cloned());
+    }
+    names.extend(
+        first_party_names(principal.app_id)
+            .iter()
+            .map(|n| (*n).to_owned()),
+    );
+    names
+}
+
+/// A principal's `appRoles`, as Graph lists them.
+fn app_roles_json(principal: &ServicePrincipal) -> Vec<Value> {
+    app_roles_of(principal.app_id)
+        .iter()
+        .map(|role| {
+            json!({
+                "allowedMemberTypes": ["Application"],
+                "description": role.description,
+                "displayName": role.display_name,
+                "id": role.id,
+                "isEnabled": true,
+                "origin": "Application",
+                "value": role.value,
+            })
+        })
+        .collect()
+}
 
 /// `POST /servicePrincipals`. Other properties are accepted and ignored.
 #[derive(Debug, Deserialize)]
@@ -43,6 +97,7 @@ struct ServicePrincipalResource {
     app_id: ClientId,
     app_owner_organization_id: String,
     app_role_assignment_required: bool,
+    app_roles: Vec<Value>,
     created_date_time: String,
     display_name: String,
     service_principal_names: Vec<String>,
@@ -60,10 +115,7 @@ pub(crate) fn service_principal_json(
     application: Option<&Application>,
 ) -> Value {
     let managed = principal.kind == ServicePrincipalKind::ManagedIdentity;
-    let mut names = vec![principal.app_id.to_string()];
-    if let Some(application) = application {
-        names.extend(application.identifier_uris.iter().cloned());
-    }
+    let first_party = is_first_party(principal);
     let alternative_names = match &principal.managed_identity_resource_id {
         Some(resource) if managed => {
             // A user-assigned identity is an explicit resource; a system-assigned one lives
@@ -83,9 +135,11 @@ pub(crate) fn service_principal_json(
         deleted_date_time: None,
         account_enabled: true,
         alternative_names,
-        app_display_name: application.map(|a| a.display_name.clone()),
+        app_display_name: application
+            .map(|a| a.display_name.clone())
+            .or_else(|| first_party.then(|| principal.display_name.clone())),
         app_id: principal.app_id,
-        app_owner_organization_id: if managed {
+        app_owner_organization_id: if managed || first_party {
             MANAGED_IDENTITY_OWNER_TENANT.to_owned()
         } else {
             application
@@ -93,15 +147,16 @@ pub(crate) fn service_principal_json(
                 .to_string()
         },
         app_role_assignment_required: false,
+        app_roles: app_roles_json(principal),
         created_date_time: timestamp(principal.created_at),
         display_name: principal.display_name.clone(),
-        service_principal_names: names,
+        service_principal_names: names(principal, application),
         service_principal_type: if managed {
             "ManagedIdentity"
         } else {
             "Application"
         },
-        sign_in_audience: if managed {
+        sign_in_audience: if managed || first_party {
             "AzureADMultipleOrgs"
         } else {
             "AzureADMyOrg"
@@ -130,18 +185,25 @@ pub(crate) async fn application_of(
         .filter(|a| a.tenant_id == tenant))
 }
 
-/// The service principal `id` of the caller's tenant; another tenant's is not found.
-async fn find(
+/// The service principal `key` names in the caller's tenant; another tenant's is not found.
+pub(crate) async fn find(
     graph: &Graph,
     read: DirectoryRead,
-    id: ObjectId,
+    key: PrincipalKey,
 ) -> Result<ServicePrincipal, GraphError> {
-    graph
-        .store
-        .get_service_principal(id)
-        .await?
+    let (found, shown) = match key {
+        PrincipalKey::Id(id) => (graph.store.get_service_principal(id).await?, id.to_string()),
+        PrincipalKey::AppId(app_id) => (
+            graph
+                .store
+                .get_service_principal_by_app_id(read.tenant(), app_id)
+                .await?,
+            format!("appId='{app_id}'"),
+        ),
+    };
+    found
         .filter(|p| p.tenant_id == read.tenant())
-        .ok_or_else(|| GraphError::not_found(&id.to_string()))
+        .ok_or_else(|| GraphError::not_found(&shown))
 }
 
 /// `POST /servicePrincipals`: the principal of an application of the caller's tenant.
@@ -212,9 +274,9 @@ pub(crate) async fn create_service_principal(
 pub(crate) async fn get_service_principal(
     graph: &Graph,
     read: DirectoryRead,
-    id: ObjectId,
+    key: PrincipalKey,
 ) -> Result<Response, GraphError> {
-    let principal = find(graph, read, id).await?;
+    let principal = find(graph, read, key).await?;
     let application = application_of(graph, read.tenant(), &principal).await?;
     Ok(entity(
         StatusCode::OK,
@@ -264,14 +326,9 @@ impl ServicePrincipalFilter {
             Self::DisplayNameStartsWith(prefix) => {
                 starts_with_ignoring_case(&principal.display_name, prefix)
             }
-            Self::Name(name) => {
-                is_app_id(name)
-                    || application.is_some_and(|a| {
-                        a.identifier_uris
-                            .iter()
-                            .any(|u| equals_ignoring_case(u, name))
-                    })
-            }
+            Self::Name(name) => names(principal, application)
+                .iter()
+                .any(|n| equals_ignoring_case(n, name)),
         }
     }
 }
@@ -312,17 +369,25 @@ pub(crate) async fn list_service_principals(
     Ok(collection("servicePrincipals", value))
 }
 
-/// `DELETE /servicePrincipals/{id}`: the principal; its application, if any, stays (with
-/// its credentials, which obtain no token without a principal).
+/// `DELETE /servicePrincipals/{id}`: the principal with the app role assignments it holds
+/// and those granted on it; its application, if any, stays (with its credentials, which
+/// obtain no token without a principal).
 pub(crate) async fn delete_service_principal(
     graph: &Graph,
     write: DirectoryWrite,
-    id: ObjectId,
+    key: PrincipalKey,
 ) -> Result<Response, GraphError> {
-    let principal = find(graph, write.read(), id).await?;
+    let principal = find(graph, write.read(), key).await?;
+    let id = principal.object_id;
     if principal.kind == ServicePrincipalKind::ManagedIdentity {
         return Err(GraphError::bad_request(format!(
             "The service principal '{id}' belongs to a managed identity: delete or change its Azure resource instead."
+        )));
+    }
+    if is_first_party(&principal) {
+        return Err(GraphError::bad_request(format!(
+            "The service principal '{id}' is Microsoft's first-party {} and cannot be deleted.",
+            principal.display_name
         )));
     }
     if graph.is_administrator(principal.object_id) {

@@ -8,6 +8,11 @@
 //! at most 4096 bytes; the name holds no `=` (MSAL splits the challenge on it). Each secret
 //! is good for one request within [`SECRET_LIFETIME`] seconds; its file is removed when it
 //! is used or found expired.
+//!
+//! The key files are bounded: each holds [`SECRET_LENGTH`] bytes, at most
+//! [`MAX_OUTSTANDING`] are on disk at once (a new challenge beyond that removes the oldest
+//! file and forgets its secret), files left by an earlier run are removed at start, and
+//! those still outstanding when the endpoint goes away are removed with it.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -30,6 +35,25 @@ use crate::{Imds, wire};
 /// How long a challenge's secret stays valid, in seconds.
 pub(crate) const SECRET_LIFETIME: i64 = 60;
 
+/// The most key files on disk at once. A client reads its file right after the challenge,
+/// so only a flood of challenges reaches this; the flood then costs its own oldest secrets,
+/// never disk space.
+pub(crate) const MAX_OUTSTANDING: usize = 64;
+
+/// The length of a secret (and of its key file): two simple GUIDs, far under the 4096 bytes
+/// clients accept.
+pub(crate) const SECRET_LENGTH: usize = 64;
+
+/// Whether `name` is the name of a key file this endpoint writes: a simple GUID and `.key`.
+fn is_key_file_name(name: &str) -> bool {
+    name.strip_suffix(".key").is_some_and(|stem| {
+        stem.len() == 32
+            && stem
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// The secrets handed out and not yet used.
 #[derive(Debug)]
 pub(crate) struct ArcSecrets {
@@ -41,8 +65,18 @@ pub(crate) struct ArcSecrets {
 }
 
 impl ArcSecrets {
-    /// Secrets written under `directory`, which the client sees as `client_directory`.
+    /// Secrets written under `directory`, which the client sees as `client_directory`. Key
+    /// files an earlier run left there are removed (their secrets died with it).
     pub(crate) fn new(directory: PathBuf, client_directory: PathBuf) -> Self {
+        if let Ok(entries) = std::fs::read_dir(&directory) {
+            for entry in entries.flatten() {
+                let stale = entry.file_name().to_str().is_some_and(is_key_file_name)
+                    && entry.file_type().is_ok_and(|t| t.is_file());
+                if stale {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
         Self {
             directory,
             client_directory,
@@ -73,36 +107,80 @@ impl ArcSecrets {
         // challenge names the file.
         file.write_all(secret.as_bytes()).await.map_err(internal)?;
         file.flush().await.map_err(internal)?;
-        let expired = {
+        debug_assert_eq!(secret.len(), SECRET_LENGTH);
+        let removed = {
             let mut issued = self.issued.lock().unwrap_or_else(PoisonError::into_inner);
-            let expired: Vec<PathBuf> = issued
-                .iter()
-                .filter(|(_, (_, at))| now - at > SECRET_LIFETIME)
-                .map(|(_, (path, _))| path.clone())
-                .collect();
-            issued.retain(|_, (_, at)| now - *at <= SECRET_LIFETIME);
+            let mut removed = take_expired(&mut issued, now);
+            while issued.len() >= MAX_OUTSTANDING {
+                let oldest = issued
+                    .iter()
+                    .min_by_key(|(_, (_, at))| *at)
+                    .map(|(secret, _)| secret.clone());
+                let Some(entry) = oldest.and_then(|secret| issued.remove(&secret)) else {
+                    break;
+                };
+                removed.push(entry.0);
+            }
             issued.insert(secret, (path.clone(), now));
-            expired
+            removed
         };
-        for old in expired {
+        for old in removed {
             let _ = tokio::fs::remove_file(old).await;
         }
         Ok(self.client_directory.join(name))
     }
 
-    /// Takes `secret` if it was handed out and is still valid.
-    async fn redeem(&self, secret: &str, now: UnixTime) -> bool {
-        let taken = self
-            .issued
+    /// How many secrets are outstanding (their files on disk).
+    #[cfg(test)]
+    pub(crate) fn outstanding(&self) -> usize {
+        self.issued
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(secret);
+            .len()
+    }
+
+    /// Takes `secret` if it was handed out and is still valid.
+    async fn redeem(&self, secret: &str, now: UnixTime) -> bool {
+        let (taken, expired) = {
+            let mut issued = self.issued.lock().unwrap_or_else(PoisonError::into_inner);
+            let taken = issued.remove(secret);
+            (taken, take_expired(&mut issued, now))
+        };
+        for old in expired {
+            let _ = tokio::fs::remove_file(old).await;
+        }
         match taken {
             Some((path, at)) => {
                 let _ = tokio::fs::remove_file(path).await;
                 now - at <= SECRET_LIFETIME
             }
             None => false,
+        }
+    }
+}
+
+/// Forgets the expired secrets of `issued`; their files, to remove.
+fn take_expired(issued: &mut HashMap<String, (PathBuf, UnixTime)>, now: UnixTime) -> Vec<PathBuf> {
+    let mut expired = Vec::new();
+    issued.retain(|_, (path, at)| {
+        let alive = now - *at <= SECRET_LIFETIME;
+        if !alive {
+            expired.push(path.clone());
+        }
+        alive
+    });
+    expired
+}
+
+impl Drop for ArcSecrets {
+    /// The endpoint is going away: no secret can be redeemed any more, so no file stays.
+    fn drop(&mut self) {
+        let issued = self
+            .issued
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (path, _) in issued.values() {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -168,5 +246,57 @@ async fn get_arc_identity_token(
             response
         }
         Err(e) => e.to_imds_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_files(directory: &std::path::Path) -> usize {
+        std::fs::read_dir(directory)
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn key_files_are_bounded_swept_and_removed_with_the_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let directory = dir.path().join("tokens");
+        std::fs::create_dir_all(&directory).unwrap();
+        // An earlier run's file goes at start; a file that is not a key file stays.
+        let stale = directory.join(format!("{}.key", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&stale, "old").unwrap();
+        std::fs::write(directory.join("notes.txt"), "mine").unwrap();
+        let secrets = ArcSecrets::new(directory.clone(), directory.clone());
+        assert!(!stale.exists());
+        assert_eq!(key_files(&directory), 1);
+
+        let mut first = None;
+        for i in 0..(MAX_OUTSTANDING + 20) {
+            let path = secrets.challenge(1_000 + i as i64 / 10).await.unwrap();
+            let secret = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(secret.len(), SECRET_LENGTH);
+            first.get_or_insert(secret);
+        }
+        assert_eq!(secrets.outstanding(), MAX_OUTSTANDING);
+        assert_eq!(key_files(&directory), MAX_OUTSTANDING + 1);
+        // The oldest secrets were forgotten with their files.
+        assert!(!secrets.redeem(&first.unwrap(), 1_010).await);
+
+        // Expired secrets go with their files at the next challenge or redemption.
+        assert!(!secrets.redeem("nothing", 1_010 + SECRET_LIFETIME * 2).await);
+        assert_eq!(secrets.outstanding(), 0);
+        assert_eq!(key_files(&directory), 1);
+
+        secrets.challenge(5_000).await.unwrap();
+        secrets.challenge(5_000).await.unwrap();
+        assert_eq!(key_files(&directory), 3);
+        drop(secrets);
+        assert_eq!(
+            key_files(&directory),
+            1,
+            "only the file azlite did not write is left"
+        );
     }
 }

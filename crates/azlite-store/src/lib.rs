@@ -15,6 +15,7 @@
 //! credentials, which carry no creation time, by insertion order. An upsert that replaces
 //! an object keeps its creation time and its place in the insertion order.
 
+mod app_role_assignments;
 mod blobs;
 pub mod conformance;
 pub mod datalake;
@@ -26,6 +27,7 @@ mod sqlite;
 mod storage_account_keys;
 mod vault_secrets;
 
+pub use app_role_assignments::{AppRoleAssignment, AppRoleAssignmentStore};
 pub use blobs::{
     BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
     UncommittedBlock, UnixMillis,
@@ -215,6 +217,7 @@ pub trait Store:
     + StorageAccountKeyStore
     + DataLakeStore
     + BlobStore
+    + AppRoleAssignmentStore
 {
 }
 
@@ -227,5 +230,6 @@ impl<T> Store for T where
         + StorageAccountKeyStore
         + DataLakeStore
         + BlobStore
+        + AppRoleAssignmentStore
 {
 }

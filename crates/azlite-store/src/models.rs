@@ -282,13 +282,15 @@ pub struct RoleAssignmentRecord {
 pub enum Deletion {
     /// A service principal, with the semantics of
     /// [`crate::DirectoryStore::delete_service_principal`] (its app id's credentials go with
-    /// it when nothing else owns them). Its role assignments stay, as in Azure.
+    /// it when nothing else owns them, and so do the app role assignments it holds or that
+    /// were granted on it). Its ARM role assignments stay, as in Azure.
     ServicePrincipal(ObjectId),
     /// An application object (by object id) with everything that belongs to it, as Graph's
     /// `DELETE /applications/{id}` removes them: its identifier URIs, every password and key
-    /// credential of its app id, and its service principal in its home tenant. Principals
+    /// credential of its app id, and its service principal in its home tenant (with that
+    /// principal's app role assignments, as [`Deletion::ServicePrincipal`]). Principals
     /// of the app id in other tenants stay (they can no longer authenticate: the
-    /// credentials are gone). Role assignments stay, as in Azure.
+    /// credentials are gone). ARM role assignments stay, as in Azure.
     Application(ObjectId),
     /// A resource, every resource below it (child and extension resources) and every role
     /// assignment whose scope is the resource or below it. Meant for resource ids: given a
@@ -305,6 +307,8 @@ pub enum Deletion {
     },
     /// A role assignment by id.
     RoleAssignment(Uuid),
+    /// An app role assignment by id (see [`crate::AppRoleAssignmentStore`]).
+    AppRoleAssignment(String),
 }
 
 /// A set of writes committed atomically by [`crate::DirectoryStore::apply`]: the
@@ -343,4 +347,7 @@ pub struct WriteBatch {
     /// Storage account keys to insert or replace, by case-insensitive account id and key
     /// name (a regenerated key replaces the old one). See [`crate::StorageAccountKeyStore`].
     pub storage_account_keys: Vec<crate::StorageAccountKey>,
+    /// App role assignments to insert. An existing id, or an existing (principal,
+    /// resource, app role), is a [`crate::StoreError::Conflict`].
+    pub app_role_assignments: Vec<crate::AppRoleAssignment>,
 }

@@ -6,6 +6,7 @@ use azlite_store::{
     Subscription, Tenant, WriteBatch,
 };
 use azlite_token::ClientCertificate;
+use azlite_types::app_roles::MICROSOFT_GRAPH_APP_ID;
 use azlite_types::{ClientId, ObjectId, SubscriptionId, TenantId, UnixTime};
 use uuid::Uuid;
 
@@ -60,8 +61,53 @@ pub struct CreatedApplication {
     pub secret: Option<String>,
 }
 
-/// Loads the bootstrap objects, creating them in one transaction on the first start.
+/// Loads the bootstrap objects, creating them in one transaction on the first start, and
+/// makes sure the default tenant has Microsoft Graph's service principal.
 pub async fn bootstrap(store: &dyn Store, now: UnixTime) -> Result<Bootstrap, StsError> {
+    let bootstrap = load_or_create_bootstrap(store, now).await?;
+    ensure_microsoft_graph_principal(store, bootstrap.tenant.id, now).await?;
+    Ok(bootstrap)
+}
+
+/// Microsoft Graph's service principal in `tenant`: the resource its app role assignments
+/// (`Application.Read.All`, ...) name. Entra has it in every tenant; azlite adds it to the
+/// default tenant on every start when it is missing (a store from before app roles, or the
+/// first start). Its application lives in Microsoft's tenant, so the tenant has no
+/// application object for it, and it has no credentials: no one signs in as it.
+async fn ensure_microsoft_graph_principal(
+    store: &dyn Store,
+    tenant: TenantId,
+    now: UnixTime,
+) -> Result<(), StsError> {
+    let app_id = MICROSOFT_GRAPH_APP_ID;
+    if store
+        .get_service_principal_by_app_id(tenant, app_id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let principal = ServicePrincipal {
+        object_id: ObjectId::new_random(),
+        app_id,
+        tenant_id: tenant,
+        display_name: "Microsoft Graph".to_owned(),
+        kind: ServicePrincipalKind::Application,
+        managed_identity_resource_id: None,
+        created_at: now,
+    };
+    let batch = WriteBatch {
+        service_principals: vec![principal],
+        ..WriteBatch::default()
+    };
+    match store.apply(batch).await {
+        // Another azlite on the same store added it first.
+        Ok(()) | Err(azlite_store::StoreError::Conflict(_)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn load_or_create_bootstrap(store: &dyn Store, now: UnixTime) -> Result<Bootstrap, StsError> {
     if let Some(existing) = load_bootstrap(store).await? {
         return Ok(existing);
     }

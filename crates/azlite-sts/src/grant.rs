@@ -130,6 +130,7 @@ impl Sts {
             .await?;
         let resource = self.find_resource(&tenant, &requested).await?;
         let lifetime = self.config.app_token_lifetime;
+        let roles = self.app_roles(&client, &resource).await?;
         let token = self.issue(&Issuance {
             tenant: &tenant,
             subject: &client,
@@ -137,6 +138,7 @@ impl Sts {
             resource: &resource,
             requested_resource: &requested,
             lifetime,
+            roles,
         })?;
         Ok(TokenResponse {
             token,

@@ -9,6 +9,7 @@
 use azlite_store::{ServicePrincipal, Tenant};
 use azlite_token::{AccessTokenClaims, HeaderStyle};
 use azlite_types::UnixTime;
+use azlite_types::app_roles::app_roles_of;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -51,6 +52,9 @@ pub struct Issuance<'a> {
     pub requested_resource: &'a str,
     /// Lifetime in seconds.
     pub lifetime: i64,
+    /// The values of the app roles the subject holds on the resource (`roles`; the claim is
+    /// left out when there are none, as Entra does). See [`Sts::app_roles`].
+    pub roles: Vec<String>,
 }
 
 /// A signed token and its timing.
@@ -81,6 +85,42 @@ fn opaque(n: usize) -> String {
 }
 
 impl Sts {
+    /// The values of the app roles `subject` holds on `resource`, read at issuance time: a
+    /// role granted or revoked changes the tokens issued afterwards, never one issued
+    /// before (as in Entra). Only first-party APIs whose roles azlite knows
+    /// ([`azlite_types::app_roles`]) have any; the resource's service principal is the one
+    /// of the subject's tenant.
+    pub async fn app_roles(
+        &self,
+        subject: &ServicePrincipal,
+        resource: &Resource,
+    ) -> Result<Vec<String>, StsError> {
+        let catalog = app_roles_of(resource.app_id);
+        if catalog.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(resource_principal) = self
+            .store
+            .get_service_principal_by_app_id(subject.tenant_id, resource.app_id)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let held = self
+            .store
+            .list_app_role_assignments_for_principal(subject.object_id)
+            .await?;
+        let mut roles: Vec<String> = held
+            .iter()
+            .filter(|a| a.resource_id == resource_principal.object_id)
+            .filter_map(|a| catalog.iter().find(|role| role.id == a.app_role_id))
+            .map(|role| role.value.to_owned())
+            .collect();
+        roles.sort();
+        roles.dedup();
+        Ok(roles)
+    }
+
     /// Builds and signs the token described by `issuance`.
     pub fn issue(&self, issuance: &Issuance<'_>) -> Result<IssuedToken, StsError> {
         let now = self.clock.now();
@@ -120,7 +160,7 @@ impl Sts {
             name: None,
             oid: object_id.clone(),
             rh: Some(format!("0.A{}", opaque(18))),
-            roles: None,
+            roles: (!issuance.roles.is_empty()).then(|| issuance.roles.clone()),
             scp: None,
             sub: object_id,
             tid: tenant.id.to_string(),

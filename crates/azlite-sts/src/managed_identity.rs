@@ -67,6 +67,13 @@ impl ManagedIdentityTokens for Sts {
                 description: format!("AADSTS{}: {error}", error.code()),
             });
         };
+        let roles = self
+            .app_roles(&subject, &found)
+            .await
+            .map_err(|e| match e {
+                StsError::Internal(source) => ManagedIdentityTokenError::Internal(source),
+                other => internal(other),
+            })?;
         let issued = self
             .issue(&Issuance {
                 tenant: &tenant,
@@ -75,6 +82,7 @@ impl ManagedIdentityTokens for Sts {
                 resource: &found,
                 requested_resource: resource,
                 lifetime: self.config.managed_identity_token_lifetime,
+                roles,
             })
             .map_err(|e| match e {
                 StsError::Internal(source) => ManagedIdentityTokenError::Internal(source),

@@ -1,6 +1,8 @@
 //! Microsoft Graph in-process: the owner registers applications, service principals and
-//! passwords; the new principal's secret obtains tokens from the STS; everyone else reads
-//! only; deletions revoke; and the 401/403/404 policy holds on every route.
+//! passwords; the new principal's secret obtains tokens from the STS; a principal without
+//! Graph permissions is refused everything, and reads with `Application.Read.All`;
+//! deletions revoke; and the 401/403/404 policy holds on every route. App role
+//! assignments themselves are in `graph_app_roles.rs`.
 
 use azlite_store::{ServicePrincipal, ServicePrincipalKind, WriteBatch};
 use azlite_testkit::TestCloud;
@@ -9,6 +11,8 @@ use serde_json::{Value, json};
 
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 const METADATA: &str = "https://graph.microsoft.com/v1.0/$metadata";
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+const APPLICATION_READ_ALL: &str = "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30";
 
 /// Sends a Graph request by path on the listener's IP host; returns status and JSON body.
 async fn graph(
@@ -348,13 +352,80 @@ async fn graph_answers_on_its_own_host_name_too() {
 }
 
 #[tokio::test]
-async fn everyone_else_reads_but_cannot_write() {
+async fn without_graph_permissions_nothing_and_with_application_read_all_reads_only() {
     let cloud = TestCloud::start().await.unwrap();
     let reader = register(&cloud, &unique("reader"), &[]).await;
     let token = token_for(&cloud, reader.app_id(), &reader.secret, GRAPH_SCOPE)
         .await
         .unwrap();
+    assert!(
+        claims(&token).get("roles").is_none(),
+        "no roles granted yet"
+    );
     let target = register(&cloud, &unique("target"), &[]).await;
+    let reads = [
+        ("GET", "/v1.0/applications".to_owned(), json!(null)),
+        (
+            "GET",
+            format!("/v1.0/applications/{}", target.app_object_id()),
+            json!(null),
+        ),
+        ("GET", "/v1.0/servicePrincipals".to_owned(), json!(null)),
+        (
+            "GET",
+            format!("/v1.0/servicePrincipals/{}", target.sp_id()),
+            json!(null),
+        ),
+        (
+            "GET",
+            format!(
+                "/v1.0/servicePrincipals/{}/appRoleAssignments",
+                target.sp_id()
+            ),
+            json!(null),
+        ),
+        (
+            "POST",
+            "/v1.0/directoryObjects/getByIds".to_owned(),
+            json!({ "ids": [target.sp_id()] }),
+        ),
+    ];
+    for (method, path, body) in &reads {
+        let (status, error) = graph(&cloud, Some(&token), method, path, Some(body.clone())).await;
+        assert_eq!(status, 403, "{method} {path}: {error}");
+        assert_eq!(error["error"]["code"], "Authorization_RequestDenied");
+    }
+
+    // The owner grants Application.Read.All; a token issued afterwards carries it.
+    let owner = owner(&cloud).await;
+    let (_, graph_sp) = graph(
+        &cloud,
+        Some(&owner),
+        "GET",
+        &format!("/v1.0/servicePrincipals(appId='{GRAPH_APP_ID}')"),
+        None,
+    )
+    .await;
+    let (status, granted) = graph(
+        &cloud,
+        Some(&owner),
+        "POST",
+        &format!(
+            "/v1.0/servicePrincipals/{}/appRoleAssignments",
+            reader.sp_id()
+        ),
+        Some(json!({
+            "principalId": reader.sp_id(),
+            "resourceId": graph_sp["id"],
+            "appRoleId": APPLICATION_READ_ALL,
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{granted}");
+    let token = token_for(&cloud, reader.app_id(), &reader.secret, GRAPH_SCOPE)
+        .await
+        .unwrap();
+    assert_eq!(claims(&token)["roles"], json!(["Application.Read.All"]));
 
     let denied = [
         (
@@ -432,8 +503,7 @@ async fn everyone_else_reads_but_cannot_write() {
         Some(json!({ "ids": [target.sp_id()] })),
     )
     .await;
-    assert_eq!(status, 200, "{found}");
-    assert_eq!(found["value"][0]["id"], target.sp_id());
+    assert_eq!(status, 403, "getByIds needs Directory.Read.All: {found}");
     // Nothing was written.
     let (_, app) = graph(
         &cloud,
@@ -496,7 +566,11 @@ async fn filters_find_applications_and_principals() {
     );
     assert!(list(none).await.is_empty());
     let all = list("/v1.0/servicePrincipals".to_owned()).await;
-    assert_eq!(all.len(), 3, "the owner and the two registered: {all:?}");
+    assert_eq!(
+        all.len(),
+        4,
+        "the owner, Microsoft Graph and the two registered: {all:?}"
+    );
 
     for (filter, code) in [
         ("accountEnabled eq true", "Request_BadRequest"),
@@ -826,8 +900,43 @@ async fn the_401_403_404_policy_holds_on_every_route() {
             false,
             false,
         ),
+        (
+            "GET",
+            format!("/v1.0/servicePrincipals/{missing}/appRoleAssignments"),
+            json!(null),
+            false,
+            true,
+        ),
+        (
+            "GET",
+            format!("/v1.0/servicePrincipals/{missing}/appRoleAssignedTo"),
+            json!(null),
+            false,
+            true,
+        ),
+        (
+            "POST",
+            format!("/v1.0/servicePrincipals/{missing}/appRoleAssignments"),
+            json!({ "principalId": missing, "resourceId": missing, "appRoleId": APPLICATION_READ_ALL }),
+            true,
+            true,
+        ),
+        (
+            "GET",
+            format!("/v1.0/servicePrincipals/{missing}/appRoleAssignments/abc"),
+            json!(null),
+            false,
+            true,
+        ),
+        (
+            "DELETE",
+            format!("/v1.0/servicePrincipals/{missing}/appRoleAssignedTo/abc"),
+            json!(null),
+            true,
+            true,
+        ),
     ];
-    for (method, path, body, write, names_object) in routes {
+    for (method, path, body, _write, names_object) in routes {
         let response = cloud
             .http
             .request(method.parse().unwrap(), cloud.url(&path))
@@ -857,12 +966,9 @@ async fn the_401_403_404_policy_holds_on_every_route() {
             Some(body.clone()),
         )
         .await;
-        let expected = match (write, names_object) {
-            (true, _) => 403,
-            (false, true) => 404,
-            (false, false) => 200,
-        };
-        assert_eq!(status, expected, "member: {method} {path}: {answer}");
+        // A principal without Graph permissions is refused before any lookup.
+        assert_eq!(status, 403, "member: {method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], "Authorization_RequestDenied");
 
         let (status, answer) = graph(&cloud, Some(&owner), method, &path, Some(body)).await;
         let expected = match (method, names_object) {

@@ -1,9 +1,10 @@
 //! Vocabulary shared by every azlite crate: typed identifiers, ARM resource ids and scopes,
-//! and the injected [`Clock`].
+//! the injected [`Clock`], and the app roles of the first-party APIs ([`app_roles`]).
 //!
 //! Architecture Invariant: this crate does no I/O. It parses and compares; it never reads a
 //! file, a socket or the system clock except through [`SystemClock`], which callers inject.
 
+pub mod app_roles;
 mod clock;
 mod ids;
 mod resource_id;

@@ -1,4 +1,5 @@
-//! `azlite ad sp create-for-rbac|list|show|delete`, as `az ad sp …`: Microsoft Graph (by
+//! `azlite ad sp create-for-rbac|list|show|delete`, as `az ad sp …`, and
+//! `grant-graph-role|revoke-graph-role` ([`crate::ad_graph_roles`]): Microsoft Graph (by
 //! path, `/v1.0/…`, on the listener's IP host) with the owner's Graph token, and ARM for the
 //! role assignments of `create-for-rbac --role`.
 //!
@@ -64,6 +65,26 @@ pub(crate) enum SpCommand {
         #[arg(long)]
         id: String,
     },
+    /// Grant a service principal (an application's or a managed identity's) a Microsoft
+    /// Graph application permission, e.g. Application.Read.All; tokens issued afterwards
+    /// carry it in `roles`.
+    GrantGraphRole {
+        /// Object id, app (client) id or identifier URI of the principal.
+        #[arg(long)]
+        id: String,
+        /// The permission's value (Application.Read.All) or its app role id.
+        #[arg(long)]
+        role: String,
+    },
+    /// Revoke a Microsoft Graph application permission granted with grant-graph-role.
+    RevokeGraphRole {
+        /// Object id, app (client) id or identifier URI of the principal.
+        #[arg(long)]
+        id: String,
+        /// The permission's value (Application.Read.All) or its app role id.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 /// Runs an `ad` command against the running azlite of `data_dir`.
@@ -87,6 +108,12 @@ pub(crate) async fn run(data_dir: &Path, command: AdCommand) -> anyhow::Result<(
             print_json(&Value::Array(list))
         }
         SpCommand::Show { id } => print_json(&directory.find_service_principal(&id).await?),
+        SpCommand::GrantGraphRole { id, role } => {
+            crate::ad_graph_roles::grant(&directory, &id, &role).await
+        }
+        SpCommand::RevokeGraphRole { id, role } => {
+            crate::ad_graph_roles::revoke(&directory, &id, &role).await
+        }
         SpCommand::Delete { id } => {
             let principal = directory.find_service_principal(&id).await?;
             let object_id = principal["id"]
@@ -120,7 +147,7 @@ fn check_create_for_rbac(name: &str, scopes: &[String]) -> anyhow::Result<()> {
 }
 
 /// Graph, as the owner.
-struct Directory<'a> {
+pub(crate) struct Directory<'a> {
     client: &'a Client,
     token: String,
 }
@@ -132,7 +159,7 @@ impl<'a> Directory<'a> {
     }
 
     /// Calls Graph at `/v1.0/{path}` (a path with its query already encoded).
-    async fn graph(
+    pub(crate) async fn graph(
         &self,
         method: Method,
         path: &str,
@@ -154,7 +181,7 @@ impl<'a> Directory<'a> {
 
     /// The service principal `id` names: by object id, app id or identifier URI, as az
     /// looks it up.
-    async fn find_service_principal(&self, id: &str) -> anyhow::Result<Value> {
+    pub(crate) async fn find_service_principal(&self, id: &str) -> anyhow::Result<Value> {
         let by_name = format!("servicePrincipalNames/any(c:c eq '{}')", odata_string(id));
         if let Some(found) = self
             .list("servicePrincipals", Some(&by_name))

@@ -5,6 +5,7 @@
 //! from `connection.json`.
 
 mod ad;
+mod ad_graph_roles;
 mod blob_client;
 mod ca;
 mod client;

@@ -57,6 +57,7 @@ pub async fn batch_atomicity(store: &dyn Store) {
         resources: vec![vm.clone()],
         role_assignments: vec![assignment.clone()],
         storage_account_keys: Vec::new(),
+        app_role_assignments: Vec::new(),
     };
     let subscription_id = batch.subscriptions[0].id;
     let new_user = batch.users[0].clone();

@@ -18,6 +18,7 @@
 //! This is test code compiled into the library so that other crates can call it: a check
 //! panics, with a message naming the broken rule, on the first departure from the contract.
 
+mod app_role_assignments;
 mod applications;
 mod arm;
 mod arm_deletion;
@@ -32,6 +33,7 @@ mod secrets;
 mod storage_account_keys;
 mod tenants;
 
+pub use app_role_assignments::{app_role_assignment_cascade, app_role_assignments};
 pub use applications::{application_deletion, application_listing};
 pub use arm::{resource_groups, resources, resources_by_name, role_assignments};
 pub use arm_deletion::{
@@ -88,4 +90,6 @@ pub async fn run_all(store: &dyn Store) {
     blob_uncommitted_blocks(store).await;
     blob_listing(store).await;
     blob_cascade(store).await;
+    app_role_assignments(store).await;
+    app_role_assignment_cascade(store).await;
 }

@@ -61,6 +61,9 @@ pub(super) fn apply(conn: &mut Connection, key: &StoreKey, batch: &WriteBatch) -
     for account_key in &batch.storage_account_keys {
         super::storage_account_keys::upsert_key(&tx, key, account_key)?;
     }
+    for assignment in &batch.app_role_assignments {
+        super::app_role_assignments::insert(&tx, assignment)?;
+    }
     tx.commit().map_err(backend)
 }
 
@@ -77,6 +80,7 @@ fn delete(tx: &Transaction<'_>, deletion: &Deletion) -> StoreResult<()> {
             arm::delete_resource_group(tx, *subscription, name)
         }
         Deletion::RoleAssignment(id) => arm::delete_role_assignment(tx, *id),
+        Deletion::AppRoleAssignment(id) => super::app_role_assignments::delete(tx, id),
     }
 }
 
@@ -329,9 +333,19 @@ fn remove_application(tx: &Transaction<'_>, object_id: ObjectId) -> StoreResult<
     let Some((app_id, tenant_id)) = deleted else {
         return Ok(());
     };
-    tx.prepare_cached("DELETE FROM service_principals WHERE tenant_id = ?1 AND app_id = ?2")
-        .and_then(|mut stmt| stmt.execute([&tenant_id, &app_id]))
+    let principal: Option<String> = tx
+        .prepare_cached(
+            "DELETE FROM service_principals WHERE tenant_id = ?1 AND app_id = ?2 \
+             RETURNING object_id",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([&tenant_id, &app_id], |row| row.get(0))
+                .optional()
+        })
         .map_err(backend)?;
+    if let Some(principal) = principal {
+        super::app_role_assignments::delete_of_principal(tx, &principal)?;
+    }
     for sql in [
         "DELETE FROM password_credentials WHERE app_id = ?1",
         "DELETE FROM key_credentials WHERE app_id = ?1",
@@ -376,6 +390,7 @@ fn remove_service_principal(tx: &Transaction<'_>, object_id: ObjectId) -> StoreR
     let Some(app_id) = app_id else {
         return Ok(false);
     };
+    super::app_role_assignments::delete_of_principal(tx, &guid(object_id.as_uuid()))?;
     let still_owned: bool = tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM applications WHERE app_id = ?1) \

@@ -57,6 +57,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "Data Lake Store Gen1 file trees",
         sql: include_str!("migrations/0007_datalake.sql"),
     },
+    Migration {
+        version: 8,
+        name: "Microsoft Graph app role assignments",
+        sql: include_str!("migrations/0008_app_role_assignments.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

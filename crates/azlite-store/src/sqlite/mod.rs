@@ -23,9 +23,11 @@
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
 //! control plane's reads, and its part of a batch), [`keys`] and [`settings`], Key Vault's secrets ([`vault_secrets`]), storage
-//! accounts' keys ([`storage_account_keys`]), Blob Storage's containers, blobs and
+//! accounts' keys ([`storage_account_keys`]), Graph's app role assignments
+//! ([`app_role_assignments`]), Blob Storage's containers, blobs and
 //! blocks ([`blobs`], [`blob_writes`]), and Data Lake's file trees ([`datalake`]).
 
+mod app_role_assignments;
 mod arm;
 mod batch;
 mod blob_writes;
