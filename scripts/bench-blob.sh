@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Blob Storage benchmark (issue 11), azlite against Azurite 3 in the same run with the same load
-# generator (wrk, one thread, 16 keep-alive connections, scripts/bench/blob_wrk.lua), each
+# generator (wrk, one thread, 16 keep-alive connections, scripts/bench.d/blob_wrk.lua), each
 # reached with an account SAS computed once (azlite: signed with the account's key1 from
 # listKeys; Azurite: devstoreaccount1's public key). Prints:
 #   1. 4 KiB PUT (a new name per request) and GET (one blob) at c16, azlite / Azurite (goal >= 10x)
@@ -22,7 +22,7 @@ FILL=${FILL:-100000}
 BIG_MIB=${BIG_MIB:-256}
 HUGE_MIB=${HUGE_MIB:-1024}
 PROFILE=${PROFILE:-release}  # PROFILE=debug (with small DUR/FILL/sizes) checks the script quickly
-LUA=$PWD/scripts/bench/blob_wrk.lua
+LUA=$PWD/scripts/bench.d/blob_wrk.lua
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 if [[ -z "${SKIP_BUILD:-}" ]]; then  # SKIP_BUILD=1: use the binary already in target/$PROFILE
@@ -52,7 +52,7 @@ ACCOUNT="bench$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n')"
 KEY=$("${AZLITE[@]}" storage account keys list -n "$ACCOUNT" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["value"])')
 "${AZLITE[@]}" storage container create --account-name "$ACCOUNT" -n bench >/dev/null
 "${AZLITE[@]}" storage container create --account-name "$ACCOUNT" -n full >/dev/null
-AZLITE_SAS=$("$PY" scripts/bench/blob_sas.py "$ACCOUNT" "$KEY")
+AZLITE_SAS=$("$PY" scripts/bench.d/blob_sas.py "$ACCOUNT" "$KEY")
 AZLITE_URL="$HTTPS"
 AZLITE_PATH="/$ACCOUNT"
 
@@ -60,7 +60,7 @@ AZURITE_PORT=${AZURITE_PORT:-10000}
 AZURITE_URL="http://127.0.0.1:$AZURITE_PORT"
 AZURITE_PATH=/devstoreaccount1
 AZURITE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-AZURITE_SAS=$("$PY" scripts/bench/blob_sas.py devstoreaccount1 "$AZURITE_KEY")
+AZURITE_SAS=$("$PY" scripts/bench.d/blob_sas.py devstoreaccount1 "$AZURITE_KEY")
 AZURITE_PID=""
 start_azurite() {
     mkdir -p "$DIR/azurite-cwd"

@@ -8,7 +8,10 @@
 //! `WWW-Authenticate` challenge naming the authority, as ARM's does.
 
 use axum::http::{HeaderMap, StatusCode, header};
-use azlite_token::{IssuerPolicy, KeyRing, TokenError, Validation, VerifiedToken, verify};
+use azlite_token::{
+    IssuerPolicy, KeyRing, SignatureCache, TokenError, Validation, VerifiedToken, verify,
+    verify_with_cache,
+};
 use azlite_types::UnixTime;
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -78,6 +81,18 @@ pub fn authenticate(
     issuers: IssuerPolicy,
     now: UnixTime,
 ) -> Result<VerifiedToken, ArmError> {
+    authenticate_with_cache(headers, keys, issuers, now, None)
+}
+
+/// [`authenticate`], skipping the signature check of a token `signatures` saw verified
+/// (`azlite_token::verify_with_cache`: every other check still runs).
+pub fn authenticate_with_cache(
+    headers: &HeaderMap,
+    keys: &KeyRing,
+    issuers: IssuerPolicy,
+    now: UnixTime,
+    signatures: Option<&SignatureCache>,
+) -> Result<VerifiedToken, ArmError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ArmError::new(
             StatusCode::UNAUTHORIZED,
@@ -102,7 +117,11 @@ pub fn authenticate(
         ARM_AUDIENCES.iter().map(|a| (*a).to_owned()).collect(),
         issuers,
     );
-    verify(token, keys, &validation, now).map_err(|e| arm_token_error(&e))
+    match signatures {
+        Some(cache) => verify_with_cache(token, keys, &validation, now, cache),
+        None => verify(token, keys, &validation, now),
+    }
+    .map_err(|e| arm_token_error(&e))
 }
 
 #[cfg(test)]

@@ -21,11 +21,12 @@ impl Caller {
     /// Verifies the bearer token: a token for ARM's audience from a tenant azlite knows.
     pub(crate) async fn authenticate(arm: &Arm, headers: &HeaderMap) -> Result<Self, ArmError> {
         let keys = arm.keys.key_ring();
-        let token = auth::authenticate(
+        let token = auth::authenticate_with_cache(
             headers,
             &keys,
             IssuerPolicy::AnyEntraTenant,
             arm.clock.now(),
+            Some(&arm.signatures),
         )?;
         let claims = &token.claims;
         let invalid = |why: &str| {

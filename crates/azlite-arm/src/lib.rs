@@ -87,6 +87,8 @@ pub struct Arm {
     /// (identities, VMs, groups), so two racing creations cannot each make a principal for
     /// one resource. Taken before `assignment_writes` when both are needed.
     resource_writes: tokio::sync::Mutex<()>,
+    /// Tokens already verified: a client sends the same one on every request.
+    signatures: azlite_token::SignatureCache,
 }
 
 impl std::fmt::Debug for Arm {
@@ -145,6 +147,7 @@ impl Arm {
             index: RwLock::new(index),
             assignment_writes: tokio::sync::Mutex::new(()),
             resource_writes: tokio::sync::Mutex::new(()),
+            signatures: azlite_token::SignatureCache::default(),
         };
         for (principal, subscription) in owners {
             arm.ensure_owner(*principal, *subscription).await?;

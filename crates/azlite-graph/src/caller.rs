@@ -2,7 +2,7 @@
 //! [`azlite_token::verify`] against the STS's published keys, from a tenant azlite knows.
 
 use axum::http::{HeaderMap, header};
-use azlite_token::{IssuerPolicy, TokenError, Validation, verify};
+use azlite_token::{IssuerPolicy, TokenError, Validation, verify_with_cache};
 use azlite_types::{ObjectId, TenantId};
 
 use crate::{Graph, GraphError};
@@ -68,8 +68,9 @@ impl Caller {
             IssuerPolicy::AnyEntraTenant,
         );
         let keys = graph.keys.key_ring();
-        let verified =
-            verify(token, &keys, &validation, graph.clock.now()).map_err(|e| token_error(&e))?;
+        let now = graph.clock.now();
+        let verified = verify_with_cache(token, &keys, &validation, now, &graph.signatures)
+            .map_err(|e| token_error(&e))?;
         let claims = &verified.claims;
         let tenant_id: TenantId = claims.tid.parse().map_err(|_| {
             GraphError::unauthenticated("Access token validation failure. Invalid issuer.")

@@ -71,6 +71,8 @@ pub struct Graph {
     keys: Arc<dyn KeySource>,
     clock: Arc<dyn Clock>,
     config: GraphConfig,
+    /// Tokens already verified: a client sends the same one on every request.
+    signatures: azlite_token::SignatureCache,
 }
 
 impl std::fmt::Debug for Graph {
@@ -94,6 +96,7 @@ impl Graph {
             keys,
             clock,
             config,
+            signatures: azlite_token::SignatureCache::default(),
         }
     }
 

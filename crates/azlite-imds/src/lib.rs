@@ -262,7 +262,7 @@ mod tests {
         async fn identities(
             &self,
             _: &ResourceId,
-        ) -> Result<Option<AssignedIdentities>, SourceError> {
+        ) -> Result<Option<Arc<AssignedIdentities>>, SourceError> {
             Ok(None)
         }
 

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use azlite_store::{Store, StoreError};
+use azlite_store::{EpochMemo, Store, StoreError};
 use azlite_types::{ClientId, ObjectId, ResourceId, TenantId};
 use serde_json::Value;
 
@@ -108,16 +108,28 @@ pub enum SourceError {
 #[async_trait]
 pub trait VmIdentities: Send + Sync {
     /// The identities `vm` has now; `None` when the VM does not exist.
-    async fn identities(&self, vm: &ResourceId) -> Result<Option<AssignedIdentities>, SourceError>;
+    async fn identities(
+        &self,
+        vm: &ResourceId,
+    ) -> Result<Option<Arc<AssignedIdentities>>, SourceError>;
 
     /// The compute metadata of `vm`; `None` when the VM does not exist.
     async fn instance(&self, vm: &ResourceId) -> Result<Option<VmInstance>, SourceError>;
 }
 
+/// VMs whose answers [`StoreVmIdentities`] keeps (one serves one VM; the sandbox's hub
+/// serves every VM through its own).
+const MEMO_CAPACITY: usize = 64;
+
 /// [`VmIdentities`] over the store ARM writes to.
-#[derive(Clone)]
+///
+/// The last answer is kept with the store's epoch ([`azlite_store::DirectoryStore::epoch`])
+/// it was read at, and given again while the epoch has not moved: any write to the store
+/// (an identity detached, a VM or principal deleted), by this process or another, moves the
+/// epoch before it returns, so the next request reads the store again.
 pub struct StoreVmIdentities {
     store: Arc<dyn Store>,
+    last: EpochMemo<ResourceId, Option<Arc<AssignedIdentities>>>,
 }
 
 impl std::fmt::Debug for StoreVmIdentities {
@@ -129,13 +141,17 @@ impl std::fmt::Debug for StoreVmIdentities {
 impl StoreVmIdentities {
     /// Reads VMs from `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            last: EpochMemo::new(MEMO_CAPACITY),
+        }
     }
-}
 
-#[async_trait]
-impl VmIdentities for StoreVmIdentities {
-    async fn identities(&self, vm: &ResourceId) -> Result<Option<AssignedIdentities>, SourceError> {
+    /// What the store holds now for `vm`.
+    async fn read_identities(
+        &self,
+        vm: &ResourceId,
+    ) -> Result<Option<AssignedIdentities>, SourceError> {
         let Some((resource, _)) = self.machine(vm).await? else {
             return Ok(None);
         };
@@ -159,6 +175,24 @@ impl VmIdentities for StoreVmIdentities {
         }
         identities.user_assigned = present;
         Ok(Some(identities))
+    }
+}
+
+#[async_trait]
+impl VmIdentities for StoreVmIdentities {
+    async fn identities(
+        &self,
+        vm: &ResourceId,
+    ) -> Result<Option<Arc<AssignedIdentities>>, SourceError> {
+        // The epoch first: a write that lands during the reads below moves it, so what they
+        // return is at least as new as the epoch it is kept under.
+        let epoch = self.store.epoch()?;
+        if let Some(remembered) = self.last.get(epoch, vm) {
+            return Ok(remembered);
+        }
+        let identities = self.read_identities(vm).await?.map(Arc::new);
+        self.last.put(epoch, vm.clone(), identities.clone());
+        Ok(identities)
     }
 
     async fn instance(&self, vm: &ResourceId) -> Result<Option<VmInstance>, SourceError> {

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use azlite_token::ManagedIdentityToken;
 use azlite_types::UnixTime;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
@@ -44,23 +44,73 @@ pub(crate) fn json_ok(body: Value) -> Response {
     response
 }
 
-/// IMDS's token answer (reference §1.2), field order as in its samples.
+/// IMDS's token answer (reference §1.2), field order as in its samples. Written straight
+/// into the body's bytes (every value a JSON string): this is the hottest answer azlite
+/// gives, and a `serde_json::Value` tree would cost an allocation per field.
 pub(crate) fn imds_token(served: &Served) -> Response {
     let t = &served.token;
     let expires_in = served.expires_in();
-    let mut body = Map::new();
-    body.insert("access_token".into(), json!(t.access_token));
-    body.insert("client_id".into(), json!(t.client_id.to_string()));
-    body.insert("expires_in".into(), json!(expires_in));
-    body.insert("expires_on".into(), json!(t.expires_on.to_string()));
-    body.insert("ext_expires_in".into(), json!(expires_in));
-    body.insert("not_before".into(), json!(t.not_before.to_string()));
-    body.insert("resource".into(), json!(t.resource));
-    body.insert("token_type".into(), json!("Bearer"));
+    let mut body = Vec::with_capacity(t.access_token.len() + t.resource.len() + 320);
+    let mut fields = JsonFields::new(&mut body);
+    fields.string("access_token", &t.access_token);
+    fields.display("client_id", &t.client_id);
+    fields.string("expires_in", &expires_in);
+    fields.display("expires_on", &t.expires_on);
+    fields.string("ext_expires_in", &expires_in);
+    fields.display("not_before", &t.not_before);
+    fields.string("resource", &t.resource);
+    fields.string("token_type", "Bearer");
     if let Some((name, value)) = &served.echo {
-        body.insert((*name).into(), json!(value));
+        fields.string(name, value);
     }
-    json_ok(Value::Object(body))
+    fields.end();
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// A JSON object of string members, written as it goes.
+struct JsonFields<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> JsonFields<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Self { out, first: true }
+    }
+
+    fn name(&mut self, name: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *self.out, name);
+        self.out.push(b':');
+    }
+
+    /// `"name":"value"`, escaped as JSON requires.
+    fn string(&mut self, name: &str, value: &str) {
+        self.name(name);
+        let _ = serde_json::to_writer(&mut *self.out, value);
+    }
+
+    /// `"name":"<value as displayed>"`, for values whose text needs no escaping (numbers,
+    /// GUIDs).
+    fn display(&mut self, name: &str, value: &impl std::fmt::Display) {
+        use std::io::Write;
+        self.name(name);
+        let _ = write!(self.out, "\"{value}\"");
+    }
+
+    fn end(self) {
+        self.out.push(b'}');
+    }
 }
 
 /// App Service 2019-08-01 (APPSVC-doc sample, plus `expires_in`, which every parser
@@ -102,7 +152,55 @@ pub(crate) fn app_service_date(t: UnixTime) -> String {
 
 #[cfg(test)]
 mod tests {
+    use azlite_types::ClientId;
+    use serde_json::Map;
+
     use super::*;
+
+    #[tokio::test]
+    async fn the_token_answer_is_imds_json_in_its_order_with_strings_escaped() {
+        let client_id = ClientId::new_random();
+        let served = Served {
+            token: Arc::new(ManagedIdentityToken {
+                access_token: "a.b.c".into(),
+                expires_on: 1_000_100,
+                not_before: 1_000_000,
+                resource: "https://x.example/\"q\"".into(),
+                client_id,
+            }),
+            now: 1_000_040,
+            echo: Some(("msi_res_id", "/subscriptions/s/x".into())),
+        };
+        let response = imds_token(&served);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/json; charset=utf-8"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let parsed: Map<String, Value> = serde_json::from_slice(&body).unwrap();
+        let expected = json!({
+            "access_token": "a.b.c",
+            "client_id": client_id.to_string(),
+            "expires_in": "60",
+            "expires_on": "1000100",
+            "ext_expires_in": "60",
+            "not_before": "1000000",
+            "resource": "https://x.example/\"q\"",
+            "token_type": "Bearer",
+            "msi_res_id": "/subscriptions/s/x",
+        });
+        assert_eq!(Value::Object(parsed.clone()), expected);
+        let order: Vec<&str> = parsed.keys().map(String::as_str).collect();
+        let wanted: Vec<&str> = expected
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(order, wanted);
+    }
 
     #[test]
     fn the_2017_date_has_a_twelve_hour_clock() {

@@ -80,12 +80,20 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, token)| token.trim())
 }
 
+/// What a token for `resource` must be: one of [`audiences`], from its own tenant (the
+/// vault's tenant is checked after).
+pub(crate) fn validation(resource: &str) -> Validation {
+    Validation::new(audiences(resource), IssuerPolicy::AnyEntraTenant)
+}
+
 /// What the verifier needs for one request.
 pub(crate) struct Verifier<'a> {
     /// The STS's keys.
     pub(crate) keys: &'a KeyRing,
     /// Tokens whose signature was already verified.
     pub(crate) signatures: &'a SignatureCache,
+    /// [`validation`] of the resource.
+    pub(crate) validation: &'a Validation,
     /// The resource of the challenge.
     pub(crate) resource: &'a str,
     /// The vault's tenant.
@@ -99,9 +107,8 @@ impl Verifier<'_> {
     pub(crate) fn verify(&self, token: &str) -> Result<Caller, KeyVaultError> {
         let unauthorized =
             |message: String| KeyVaultError::new(StatusCode::UNAUTHORIZED, "Unauthorized", message);
-        let audiences = audiences(self.resource);
-        let validation = Validation::new(audiences.clone(), IssuerPolicy::AnyEntraTenant);
-        let verified = verify_with_cache(token, self.keys, &validation, self.now, self.signatures);
+        let verified =
+            verify_with_cache(token, self.keys, self.validation, self.now, self.signatures);
         let verified = verified.map_err(|e| match e {
             TokenError::InvalidAudience(found) => unauthorized(format!(
                 "AKV10022: Invalid audience. Expected {} or {KEY_VAULT_APP_ID}, found: {found}.",

@@ -39,7 +39,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use azlite_authz::DataActionCheck;
-use azlite_store::Store;
+use azlite_store::{EpochMemo, Store};
 use azlite_token::KeySource;
 use azlite_types::Clock;
 
@@ -78,7 +78,17 @@ pub struct KeyVault {
     config: KeyVaultConfig,
     /// Tokens already verified: a client sends the same one on every request.
     signatures: azlite_token::SignatureCache,
+    /// Vaults by lowercased name, as read at the store's epoch: a vault changed or deleted
+    /// through ARM moves the epoch, so the next request reads it again.
+    vaults: EpochMemo<String, Arc<Vault>>,
+    /// `https://<vault suffix>`, the challenge's resource.
+    resource: String,
+    /// What a token must be for this resource.
+    validation: azlite_token::Validation,
 }
+
+/// Vaults kept in [`KeyVault::vaults`].
+const VAULT_MEMO_CAPACITY: usize = 1024;
 
 impl std::fmt::Debug for KeyVault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,6 +109,8 @@ impl KeyVault {
         value_key: ValueKey,
         config: KeyVaultConfig,
     ) -> Self {
+        let resource = format!("https://{}", config.vault_suffix.trim_end_matches('.'));
+        let validation = auth::validation(&resource);
         Self {
             store,
             keys,
@@ -107,6 +119,9 @@ impl KeyVault {
             value_key,
             config,
             signatures: azlite_token::SignatureCache::default(),
+            vaults: EpochMemo::new(VAULT_MEMO_CAPACITY),
+            resource,
+            validation,
         }
     }
 
@@ -116,8 +131,8 @@ impl KeyVault {
     }
 
     /// The resource named in the challenge: `https://<vault suffix>`.
-    fn resource(&self) -> String {
-        format!("https://{}", self.config.vault_suffix.trim_end_matches('.'))
+    fn resource(&self) -> &str {
+        &self.resource
     }
 }
 
@@ -152,7 +167,20 @@ async fn handle(State(kv): State<Arc<KeyVault>>, request: Request) -> Response {
 
 impl KeyVault {
     /// Finds the vault the host names.
-    async fn find_vault(&self, name: &str) -> Result<Vault, KeyVaultError> {
+    async fn find_vault(&self, name: &str) -> Result<Arc<Vault>, KeyVaultError> {
+        // The epoch before the read: see `EpochMemo`.
+        let epoch = self.store.epoch()?;
+        let folded = name.to_ascii_lowercase();
+        if let Some(vault) = self.vaults.get(epoch, &folded) {
+            return Ok(vault);
+        }
+        let vault = Arc::new(self.read_vault(name).await?);
+        self.vaults.put(epoch, folded, Arc::clone(&vault));
+        Ok(vault)
+    }
+
+    /// Reads the vault the host names from the store.
+    async fn read_vault(&self, name: &str) -> Result<Vault, KeyVaultError> {
         let found = self.store.find_resources_by_name(VAULT_TYPE, name).await?;
         let Some(resource) = found.first() else {
             return Err(KeyVaultError::new(
@@ -187,9 +215,12 @@ impl KeyVault {
         // authorized: clients send their first request without a token (and without its
         // body) to learn the challenge.
         let resource = self.resource();
-        let challenge = auth::challenge(&self.config.authority, &resource, vault.tenant_id);
         let with_challenge = |mut e: KeyVaultError| {
-            e.challenge = Some(challenge.clone());
+            e.challenge = Some(auth::challenge(
+                &self.config.authority,
+                resource,
+                vault.tenant_id,
+            ));
             e
         };
         let token =
@@ -198,7 +229,8 @@ impl KeyVault {
         let verifier = auth::Verifier {
             keys: &keys,
             signatures: &self.signatures,
-            resource: &resource,
+            validation: &self.validation,
+            resource,
             tenant: vault.tenant_id,
             now: self.clock.now(),
         };

@@ -19,6 +19,7 @@ mod app_role_assignments;
 mod blobs;
 pub mod conformance;
 pub mod datalake;
+mod epoch_memo;
 mod error;
 mod models;
 pub mod seal;
@@ -33,6 +34,7 @@ pub use blobs::{
     UncommittedBlock, UnixMillis,
 };
 pub use datalake::DataLakeStore;
+pub use epoch_memo::EpochMemo;
 pub use error::StoreError;
 pub use models::{
     Application, Deletion, KeyCredential, PasswordCredential, Resource, ResourceGroup,
@@ -59,6 +61,15 @@ pub trait DirectoryStore: Send + Sync {
     /// deletions before its inserts (see [`WriteBatch`]). A duplicate key anywhere fails the
     /// whole batch with [`StoreError::Conflict`].
     async fn apply(&self, batch: WriteBatch) -> StoreResult<()>;
+
+    /// A number that moves whenever anything this store holds may have changed: a write by
+    /// this process (before the write returns), or a commit by another process on the same
+    /// database (noticed by the next call). For callers that keep what they derived from
+    /// reads: what was computed from reads started after the epoch was `e` may be reused
+    /// while the epoch is still `e`. `None` when the backend cannot tell: keep nothing.
+    fn epoch(&self) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
 
     /// A tenant by id.
     async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;

@@ -337,6 +337,54 @@ async fn cached_lookups_see_every_write_at_once() {
     }
 }
 
+/// A commit by a connection that is not this store's (another process, a `sqlite3` shell)
+/// is seen by the next cached lookup and moves the epoch; reads alone do not move it, and a
+/// write of this store moves it before the write returns.
+#[tokio::test]
+async fn a_foreign_commit_is_seen_by_the_next_cached_lookup_and_the_epoch() {
+    let (dir, store) = fresh_store().await;
+    let tenant = Tenant {
+        id: TenantId::new_random(),
+        display_name: "Contoso".to_owned(),
+        default_domain: "contoso.onmicrosoft.com".to_owned(),
+        created_at: 1,
+    };
+    let batch = WriteBatch {
+        tenants: vec![tenant.clone()],
+        ..WriteBatch::default()
+    };
+    let before = store.epoch().unwrap().expect("SQLite keeps an epoch");
+    store.apply(batch).await.unwrap();
+    let epoch = store.epoch().unwrap().unwrap();
+    assert_ne!(epoch, before, "a write of this store moves the epoch");
+    let name = |t: Option<Tenant>| t.map(|t| t.display_name);
+    for _ in 0..3 {
+        assert_eq!(
+            name(store.get_tenant(tenant.id).await.unwrap()).as_deref(),
+            Some("Contoso")
+        );
+        let by_domain = store.find_tenant_by_domain("CONTOSO.onmicrosoft.com").await;
+        assert_eq!(name(by_domain.unwrap()).as_deref(), Some("Contoso"));
+    }
+    assert_eq!(store.epoch().unwrap(), Some(epoch), "reads do not move it");
+
+    let conn = rusqlite::Connection::open(dir.path().join("azlite.db")).unwrap();
+    conn.execute("UPDATE tenants SET display_name = 'Fabrikam'", [])
+        .unwrap();
+    assert_eq!(
+        name(store.get_tenant(tenant.id).await.unwrap()).as_deref(),
+        Some("Fabrikam")
+    );
+    let by_domain = store.find_tenant_by_domain("contoso.onmicrosoft.com").await;
+    assert_eq!(name(by_domain.unwrap()).as_deref(), Some("Fabrikam"));
+    let moved = store.epoch().unwrap().unwrap();
+    assert_ne!(moved, epoch, "a foreign commit moves the epoch");
+
+    conn.execute("DELETE FROM tenants", []).unwrap();
+    assert_ne!(store.epoch().unwrap(), Some(moved));
+    assert_eq!(store.get_tenant(tenant.id).await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn a_role_assignment_row_that_does_not_decode_is_skipped_not_fatal() {
     let dir = tempfile::tempdir().unwrap();

@@ -175,11 +175,12 @@ pub fn verify(
     verify_inner(token, keys, validation, now, None)
 }
 
-/// [`verify`], with the RSA operation skipped for a token whose exact bytes `cache` saw
-/// verified by the same key. Every other check runs on every call: structure, `alg`, the
-/// key still being in `keys`, lifetime against `now`, audience and issuer. A resource
-/// service sees the same token on every request of a client for up to a day (RS256 costs
-/// tens of microseconds; the lookup a SHA-256 of the token).
+/// [`verify`], with the RSA operation and the parsing skipped for a token whose exact bytes
+/// `cache` saw verified (structure, `alg`, signature: all functions of those bytes). What
+/// depends on the moment or the resource runs on every call: the verifying key still being
+/// in `keys`, lifetime against `now`, audience and issuer. A resource service sees the same
+/// token on every request of a client for up to a day (RS256 costs tens of microseconds,
+/// parsing a few; the lookup a SHA-256 of the token).
 pub fn verify_with_cache(
     token: &str,
     keys: &KeyRing,
@@ -190,34 +191,44 @@ pub fn verify_with_cache(
     verify_inner(token, keys, validation, now, Some(cache))
 }
 
-/// Tokens whose signature was verified, by SHA-256 of their exact text and the `kid` that
-/// verified them. A `kid` is the thumbprint of its certificate, so the same `kid` names the
-/// same key. Bounded: past [`SignatureCache::CAPACITY`] entries it starts over.
+/// Tokens whose signature was verified, by SHA-256 of their exact text, with what was
+/// read from them: the `kid` that verified them and their claims. A `kid` is the thumbprint
+/// of its certificate, so the same `kid` names the same key; the header and claims are a
+/// function of the text, so a hit skips their parsing too, and never the checks that depend
+/// on the moment or the caller (the key still in the ring, lifetime, audience, issuer).
+/// Bounded: past [`SignatureCache::CAPACITY`] entries it starts over.
 #[derive(Debug, Default)]
 pub struct SignatureCache {
-    verified: std::sync::Mutex<std::collections::HashSet<([u8; 32], String)>>,
+    verified: std::sync::Mutex<HashMap<[u8; 32], std::sync::Arc<Checked>>>,
+}
+
+/// A token whose structure, `alg` and signature were checked.
+#[derive(Debug)]
+struct Checked {
+    kid: String,
+    claims: AccessTokenClaims,
 }
 
 impl SignatureCache {
     /// Entries kept at most.
     pub const CAPACITY: usize = 16_384;
 
-    fn key(token: &str, kid: &str) -> ([u8; 32], String) {
+    fn digest(token: &str) -> [u8; 32] {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
         let mut hash = [0u8; 32];
         hash.copy_from_slice(digest.as_ref());
-        (hash, kid.to_owned())
+        hash
     }
 
-    fn contains(&self, key: &([u8; 32], String)) -> bool {
+    fn get(&self, digest: &[u8; 32]) -> Option<std::sync::Arc<Checked>> {
         let verified = self
             .verified
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        verified.contains(key)
+        verified.get(digest).cloned()
     }
 
-    fn insert(&self, key: ([u8; 32], String)) {
+    fn insert(&self, digest: [u8; 32], checked: std::sync::Arc<Checked>) {
         let mut verified = self
             .verified
             .lock()
@@ -225,17 +236,12 @@ impl SignatureCache {
         if verified.len() >= Self::CAPACITY {
             verified.clear();
         }
-        verified.insert(key);
+        verified.insert(digest, checked);
     }
 }
 
-fn verify_inner(
-    token: &str,
-    keys: &KeyRing,
-    validation: &Validation,
-    now: UnixTime,
-    cache: Option<&SignatureCache>,
-) -> Result<VerifiedToken, TokenError> {
+/// Structure and required claims, `alg`, `kid` and the signature.
+fn check_signature(token: &str, keys: &KeyRing) -> Result<Checked, TokenError> {
     let jws = CompactJws::parse(token).map_err(TokenError::Malformed)?;
     let claims: AccessTokenClaims = jws.claims().map_err(TokenError::Malformed)?;
 
@@ -250,21 +256,21 @@ fn verify_inner(
         .keys
         .get(kid)
         .ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))?;
-
-    let cache_key = cache.map(|_| SignatureCache::key(token, kid));
-    let seen = match (cache, &cache_key) {
-        (Some(cache), Some(key)) => cache.contains(key),
-        _ => false,
-    };
-    if !seen {
-        if !signature_is_valid(&jws, key, algorithm) {
-            return Err(TokenError::InvalidSignature);
-        }
-        if let (Some(cache), Some(key)) = (cache, cache_key) {
-            cache.insert(key);
-        }
+    if !signature_is_valid(&jws, key, algorithm) {
+        return Err(TokenError::InvalidSignature);
     }
+    Ok(Checked {
+        kid: kid.to_owned(),
+        claims,
+    })
+}
 
+/// What depends on the moment and the resource: lifetime, audience, issuer.
+fn check_claims(
+    claims: &AccessTokenClaims,
+    validation: &Validation,
+    now: UnixTime,
+) -> Result<(), TokenError> {
     let leeway = validation.leeway_seconds;
     if claims.exp <= now.saturating_sub(leeway) {
         return Err(TokenError::Expired {
@@ -279,15 +285,44 @@ fn verify_inner(
         });
     }
     if !validation.audiences.contains(&claims.aud) {
-        return Err(TokenError::InvalidAudience(claims.aud));
+        return Err(TokenError::InvalidAudience(claims.aud.clone()));
     }
-    if !validation.issuers.accepts(&claims) {
-        return Err(TokenError::InvalidIssuer(claims.iss));
+    if !validation.issuers.accepts(claims) {
+        return Err(TokenError::InvalidIssuer(claims.iss.clone()));
     }
+    Ok(())
+}
 
+fn verify_inner(
+    token: &str,
+    keys: &KeyRing,
+    validation: &Validation,
+    now: UnixTime,
+    cache: Option<&SignatureCache>,
+) -> Result<VerifiedToken, TokenError> {
+    let Some(cache) = cache else {
+        let Checked { kid, claims } = check_signature(token, keys)?;
+        check_claims(&claims, validation, now)?;
+        return Ok(VerifiedToken { kid, claims });
+    };
+    let digest = SignatureCache::digest(token);
+    let checked = match cache.get(&digest) {
+        // The key that verified it must still be published: a retired key's tokens fail.
+        Some(hit) if !keys.contains(&hit.kid) => {
+            return Err(TokenError::UnknownKey(hit.kid.clone()));
+        }
+        Some(hit) => hit,
+        None => {
+            // Only a token whose signature verified is remembered.
+            let checked = std::sync::Arc::new(check_signature(token, keys)?);
+            cache.insert(digest, std::sync::Arc::clone(&checked));
+            checked
+        }
+    };
+    check_claims(&checked.claims, validation, now)?;
     Ok(VerifiedToken {
-        kid: kid.to_owned(),
-        claims,
+        kid: checked.kid.clone(),
+        claims: checked.claims.clone(),
     })
 }
 

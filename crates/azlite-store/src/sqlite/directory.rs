@@ -66,8 +66,17 @@ impl DirectoryStore for SqliteStore {
             .await
     }
 
+    fn epoch(&self) -> StoreResult<Option<u64>> {
+        self.cache.version().map(Some)
+    }
+
     async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
-        self.read(move |conn| {
+        let key = Key::Tenant(guid(id.as_uuid()));
+        let from = |v| match v {
+            Value::Tenant(t) => Some(t),
+            _ => None,
+        };
+        self.read_cached(key, Value::Tenant, from, move |conn| {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 tenant_columns!(),
@@ -84,7 +93,12 @@ impl DirectoryStore for SqliteStore {
 
     async fn find_tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>> {
         let folded = fold(domain);
-        self.read(move |conn| {
+        let key = Key::TenantByDomain(folded.clone());
+        let from = |v| match v {
+            Value::Tenant(t) => Some(t),
+            _ => None,
+        };
+        self.read_cached(key, Value::Tenant, from, move |conn| {
             conn.prepare_cached(FIND_TENANT_BY_DOMAIN)
                 .and_then(|mut stmt| stmt.query_row([folded], convert::tenant).optional())
                 .map_err(backend)
@@ -106,7 +120,12 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn get_subscription(&self, id: SubscriptionId) -> StoreResult<Option<Subscription>> {
-        self.read(move |conn| {
+        let key = Key::Subscription(guid(id.as_uuid()));
+        let from = |v| match v {
+            Value::Subscription(s) => Some(s),
+            _ => None,
+        };
+        self.read_cached(key, Value::Subscription, from, move |conn| {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 subscription_columns!(),
@@ -209,7 +228,12 @@ impl DirectoryStore for SqliteStore {
         tenant: TenantId,
         app_id: ClientId,
     ) -> StoreResult<Option<ServicePrincipal>> {
-        self.read(move |conn| {
+        let key = Key::ServicePrincipalByAppId(guid(tenant.as_uuid()), app_id);
+        let from = |v| match v {
+            Value::ServicePrincipal(sp) => Some(sp),
+            _ => None,
+        };
+        self.read_cached(key, Value::ServicePrincipal, from, move |conn| {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 service_principal_columns!(),
@@ -279,7 +303,12 @@ impl DirectoryStore for SqliteStore {
         &self,
         app_id: ClientId,
     ) -> StoreResult<Vec<PasswordCredential>> {
-        self.read(move |conn| {
+        let key = Key::PasswordCredentials(app_id);
+        let from = |v| match v {
+            Value::PasswordCredentials(c) => Some(c),
+            _ => None,
+        };
+        self.read_cached(key, Value::PasswordCredentials, from, move |conn| {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 convert::password_credential_columns!(),

@@ -75,7 +75,7 @@ pub struct SqliteStore {
     /// database file.
     key: Arc<StoreKey>,
     /// The hot point lookups, while the database does not change ([`read_cache`]).
-    cache: read_cache::ReadCache,
+    cache: Arc<read_cache::ReadCache>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -141,7 +141,7 @@ impl SqliteStore {
         keys::seal_plaintext_keys(&mut writer, &key)?;
 
         let readers = ReadPool::open(path.clone(), reader_count())?;
-        let cache = read_cache::ReadCache::new(open_reader(&path)?);
+        let cache = Arc::new(read_cache::ReadCache::new(&path, open_reader(&path)?));
         tracing::debug!(path = %path.display(), readers = readers.size(), "opened sqlite store");
         Ok(SqliteStore {
             path,
@@ -174,8 +174,9 @@ impl SqliteStore {
         T: Clone + Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        // The version first: a write committed after it makes the answer below newer than
-        // the version it is filed under, which `put` then refuses or a later `get` drops.
+        // The generation first: a write committed after it makes the answer below newer
+        // than the generation it is filed under, which `put` then refuses or a later `get`
+        // drops.
         let version = self.cache.version()?;
         if let Some(hit) = self.cache.get(version, &key).and_then(from) {
             return Ok(hit);
@@ -192,7 +193,16 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let mut conn = Arc::clone(&self.writer).lock_owned().await;
-        run_blocking(move || f(&mut conn)).await
+        let cache = Arc::clone(&self.cache);
+        run_blocking(move || {
+            let result = f(&mut conn);
+            // Whatever the outcome, what the cache holds may be stale now: readers that
+            // start after this returns see a new generation ([`read_cache`]). Done here, not
+            // after the await, so that a write whose caller went away still notifies.
+            cache.written();
+            result
+        })
+        .await
     }
 }
 

@@ -1,31 +1,55 @@
 //! The answers of the hot point lookups, kept in memory while the database does not change.
 //!
 //! Every token request on IMDS reads its VM and the VM's identities, every Key Vault request
-//! its vault and secret, every ARM request the resources it names, every Shared Key or SAS request its account's
-//! keys: small rows, read far more
-//! often than written. A read from the pool costs a hop to tokio's blocking pool and back,
-//! several times the read itself; a hit here costs a mutex and one `PRAGMA data_version`.
+//! its vault and secret, every ARM request its caller's tenant and the resources it names,
+//! every token the STS issues its tenant, client and the client's secrets, every Shared Key
+//! or SAS request its account's keys: small rows, read far more often than written. A read
+//! from the pool costs a hop to tokio's blocking pool and back, several times the read
+//! itself; a hit here costs one `pread` of 96 bytes and two uncontended mutexes.
 //!
-//! Coherence: SQLite's `data_version` (on a connection of our own that never writes) changes
-//! whenever any other connection commits — this store's writer, or another process on the
-//! same file (`azlite imds` beside `azlite up`). The cache holds the version its entries
-//! were read at and empties itself when the version moves. An entry is stored only if the
-//! version read *before* the lookup is still the cache's, so a write that lands between the
-//! two can at worst cause a miss, never a stale hit: a read started after a write returned
-//! sees that write, cached or not.
+//! Coherence: the cache is filed under a *generation* that moves whenever the database may
+//! have changed, and empties itself when it moves.
+//!
+//! - This process's writes bump the generation themselves once they committed, before the
+//!   write returns (`SqliteStore::write` calls [`ReadCache::written`]): a notification, no
+//!   round trip.
+//! - Another process writing the same file (`azlite imds` beside `azlite up`, a `sqlite3`
+//!   shell) is noticed through SQLite's WAL-index header, the first 96 bytes of the
+//!   `-shm` file (two copies of a header that every commit rewrites: frame count, change
+//!   counter, salts; <https://sqlite.org/walformat.html>, "The WAL-Index Header"). Each
+//!   lookup reads those bytes with one `pread` (no lock, no SQLite call) and bumps the
+//!   generation when they differ from the last seen. A commit that returned in the other
+//!   process has rewritten the header, so a lookup started after it sees the change. When
+//!   the `-shm` file cannot be read (not WAL, or no shared memory), `PRAGMA data_version`
+//!   on a connection of our own does the same job, at the cost of a SQLite read
+//!   transaction per lookup.
+//!
+//! An entry is stored only if the generation read *before* the lookup is still the cache's,
+//! so a write that lands between the two can at worst cause a miss, never a stale hit: a
+//! read started after a write returned sees that write, cached or not.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use azlite_types::ObjectId;
+use azlite_types::{ClientId, ObjectId};
 use rusqlite::Connection;
 
 use super::convert::backend;
-use crate::{Resource, SecretVersion, ServicePrincipal, StorageAccountKey, StoreResult};
+use crate::{
+    PasswordCredential, Resource, ResourceGroup, SecretVersion, ServicePrincipal,
+    StorageAccountKey, StoreResult, Subscription, Tenant,
+};
 
 /// Entries kept at most; past it the cache starts over (a read-mostly working set is far
 /// smaller; this only bounds memory under a scan of many distinct ids).
 const MAX_ENTRIES: usize = 8192;
+
+/// The two copies of the WAL-index header at the start of the `-shm` file.
+const WAL_INDEX_HEADER: usize = 96;
 
 /// What is cached, by the lookup's folded arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,10 +60,22 @@ pub(super) enum Key {
     ResourcesByName(String, String),
     /// `get_service_principal`: the object id.
     ServicePrincipal(ObjectId),
+    /// `get_service_principal_by_app_id`: tenant and app id.
+    ServicePrincipalByAppId(String, ClientId),
     /// `get_secret_version`: folded vault id, folded name, folded version (`None`: newest).
     SecretVersion(String, String, Option<String>),
     /// `list_storage_account_keys`: the folded account id.
     StorageAccountKeys(String),
+    /// `get_tenant`: the id.
+    Tenant(String),
+    /// `find_tenant_by_domain`: the folded domain.
+    TenantByDomain(String),
+    /// `get_subscription`: the id.
+    Subscription(String),
+    /// `list_password_credentials`: the app id.
+    PasswordCredentials(ClientId),
+    /// `get_resource_group`: subscription and folded name.
+    ResourceGroup(String, String),
 }
 
 /// A cached answer.
@@ -50,61 +86,149 @@ pub(super) enum Value {
     ServicePrincipal(Option<ServicePrincipal>),
     SecretVersion(Option<SecretVersion>),
     StorageAccountKeys(Vec<StorageAccountKey>),
+    Tenant(Option<Tenant>),
+    Subscription(Option<Subscription>),
+    PasswordCredentials(Vec<PasswordCredential>),
+    ResourceGroup(Option<ResourceGroup>),
 }
 
-/// The cache, with the connection that watches the database's version.
+/// How the cache notices another process's commits.
+enum Watch {
+    /// The WAL-index header in the `-shm` file, and the bytes last seen there.
+    Shm {
+        file: File,
+        seen: Mutex<[u8; WAL_INDEX_HEADER]>,
+    },
+    /// `PRAGMA data_version` on a read-only connection of our own, and the value last seen.
+    DataVersion {
+        conn: Mutex<Connection>,
+        seen: Mutex<Option<i64>>,
+    },
+}
+
+/// The cache, with what watches the database's version.
 pub(super) struct ReadCache {
-    watch: Mutex<Connection>,
+    generation: AtomicU64,
+    watch: Watch,
     entries: Mutex<Entries>,
 }
 
 #[derive(Default)]
 struct Entries {
-    version: Option<i64>,
+    generation: Option<u64>,
     map: HashMap<Key, Value>,
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section here leaves its data whole (plain assignments and map
+    // operations), so a poisoned lock is safe to use.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl ReadCache {
-    /// A cache watching the database through `watch` (a read-only connection of its own).
-    pub(super) fn new(watch: Connection) -> Self {
+    /// A cache for the database at `path`, watching its `-shm` file when it can be read,
+    /// else `data_version` through `fallback` (a read-only connection of its own).
+    pub(super) fn new(path: &Path, fallback: Connection) -> Self {
+        let mut shm = path.as_os_str().to_owned();
+        shm.push("-shm");
+        let watch = match File::open(&shm) {
+            Ok(file) => {
+                let mut seen = [0; WAL_INDEX_HEADER];
+                match file.read_exact_at(&mut seen, 0) {
+                    Ok(()) => Watch::Shm {
+                        file,
+                        seen: Mutex::new(seen),
+                    },
+                    Err(_) => Watch::data_version(fallback),
+                }
+            }
+            Err(_) => Watch::data_version(fallback),
+        };
         Self {
-            watch: Mutex::new(watch),
+            generation: AtomicU64::new(0),
+            watch,
             entries: Mutex::new(Entries::default()),
         }
     }
 
-    /// The database's version now. Cheap: the WAL index in shared memory, no disk read.
-    pub(super) fn version(&self) -> StoreResult<i64> {
-        let conn = self.watch.lock().unwrap_or_else(PoisonError::into_inner);
-        conn.query_row("PRAGMA data_version", [], |row| row.get(0))
-            .map_err(backend)
+    /// Whether the cache watches the `-shm` file (else `data_version`).
+    #[cfg(test)]
+    pub(super) fn watches_shm(&self) -> bool {
+        matches!(self.watch, Watch::Shm { .. })
     }
 
-    /// The answer for `key`, if it was read at `version` (the version now).
-    pub(super) fn get(&self, version: i64, key: &Key) -> Option<Value> {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        match entries.version {
-            Some(held) if held == version => entries.map.get(key).cloned(),
+    /// Called by this process's writer after every write (committed or not), before the
+    /// write returns: what was cached may be stale.
+    pub(super) fn written(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The database's generation now: moved by every write of this process, and by every
+    /// commit of another process seen in the WAL-index header since the last call.
+    pub(super) fn version(&self) -> StoreResult<u64> {
+        match &self.watch {
+            Watch::Shm { file, seen } => {
+                let mut now = [0; WAL_INDEX_HEADER];
+                file.read_exact_at(&mut now, 0)
+                    .map_err(|e| crate::StoreError::Backend(Box::new(e)))?;
+                // Compared, recorded and bumped under one lock: a concurrent caller that
+                // sees the new header also sees the new generation.
+                let mut seen = lock(seen);
+                if *seen != now {
+                    *seen = now;
+                    self.generation.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(self.generation.load(Ordering::SeqCst))
+            }
+            Watch::DataVersion { conn, seen } => {
+                let version: i64 = lock(conn)
+                    .prepare_cached("PRAGMA data_version")
+                    .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+                    .map_err(backend)?;
+                let mut seen = lock(seen);
+                if *seen != Some(version) {
+                    *seen = Some(version);
+                    self.generation.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(self.generation.load(Ordering::SeqCst))
+            }
+        }
+    }
+
+    /// The answer for `key`, if it was read at `generation` (the generation now).
+    pub(super) fn get(&self, generation: u64, key: &Key) -> Option<Value> {
+        let mut entries = lock(&self.entries);
+        match entries.generation {
+            Some(held) if held == generation => entries.map.get(key).cloned(),
             // A reader that looked before the newest commit: it may read the old state, but
             // neither uses nor disturbs what was read since.
-            Some(held) if held > version => None,
+            Some(held) if held > generation => None,
             _ => {
-                entries.version = Some(version);
+                entries.generation = Some(generation);
                 entries.map.clear();
                 None
             }
         }
     }
 
-    /// Keeps `value`, read after the database was at `version`, if it still is.
-    pub(super) fn put(&self, version: i64, key: Key, value: Value) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.version != Some(version) {
+    /// Keeps `value`, read after the database was at `generation`, if it still is.
+    pub(super) fn put(&self, generation: u64, key: Key, value: Value) {
+        let mut entries = lock(&self.entries);
+        if entries.generation != Some(generation) {
             return;
         }
         if entries.map.len() >= MAX_ENTRIES {
             entries.map.clear();
         }
         entries.map.insert(key, value);
+    }
+}
+
+impl Watch {
+    fn data_version(conn: Connection) -> Self {
+        Watch::DataVersion {
+            conn: Mutex::new(conn),
+            seen: Mutex::new(None),
+        }
     }
 }

@@ -95,7 +95,12 @@ impl ArmStore for SqliteStore {
         name: &str,
     ) -> StoreResult<Option<ResourceGroup>> {
         let params = [guid(subscription.as_uuid()), fold_arm(name)];
-        self.read(move |conn| {
+        let key = Key::ResourceGroup(params[0].clone(), params[1].clone());
+        let from = |v| match v {
+            Value::ResourceGroup(g) => Some(g),
+            _ => None,
+        };
+        self.read_cached(key, Value::ResourceGroup, from, move |conn| {
             conn.prepare_cached(GET_RESOURCE_GROUP)
                 .and_then(|mut stmt| stmt.query_row(params, rows::resource_group).optional())
                 .map_err(backend)
