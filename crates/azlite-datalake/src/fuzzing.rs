@@ -27,7 +27,10 @@ pub fn request(data: &[u8]) {
                 assert!(!segment.chars().any(char::is_control), "{tree_path:?}");
             }
         }
-        assert_eq!(path::normalize(&tree_path).as_deref(), Ok(tree_path.as_str()));
+        assert_eq!(
+            path::normalize(&tree_path).as_deref(),
+            Ok(tree_path.as_str())
+        );
         for ancestor in path::ancestors(&tree_path) {
             assert!(ancestor == "/" || tree_path.starts_with(&format!("{ancestor}/")));
         }

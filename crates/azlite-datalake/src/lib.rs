@@ -19,9 +19,9 @@
 pub mod account;
 pub mod auth;
 pub mod content;
+mod error;
 #[doc(hidden)]
 pub mod fuzzing;
-mod error;
 pub mod path;
 pub mod tree;
 pub mod webhdfs;
