@@ -151,12 +151,6 @@ impl ReadCache {
         }
     }
 
-    /// Whether the cache watches the `-shm` file (else `data_version`).
-    #[cfg(test)]
-    pub(super) fn watches_shm(&self) -> bool {
-        matches!(self.watch, Watch::Shm { .. })
-    }
-
     /// Called by this process's writer after every write (committed or not), before the
     /// write returns: what was cached may be stale.
     pub(super) fn written(&self) {
