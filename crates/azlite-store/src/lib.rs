@@ -27,7 +27,7 @@ mod storage_account_keys;
 mod vault_secrets;
 
 pub use blobs::{
-    BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
+    BlobContent, BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
     UncommittedBlock, UnixMillis,
 };
 pub use datalake::DataLakeStore;

@@ -67,6 +67,8 @@ conformance_tests!(
     blob_uncommitted_blocks,
     blob_listing,
     blob_cascade,
+    blob_inline_content,
+    blob_concurrent_writes,
 );
 
 #[tokio::test]
@@ -98,7 +100,7 @@ async fn the_file_is_in_wal_mode_at_the_latest_schema() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
 }
 
 #[tokio::test]
@@ -135,7 +137,7 @@ async fn a_store_from_a_newer_azlite_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::TooNew {
             found: 99,
-            known: 7,
+            known: 8,
         }) => {}
         other => panic!("expected TooNew, got {other:?}"),
     }

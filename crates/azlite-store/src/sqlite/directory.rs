@@ -106,7 +106,11 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn get_subscription(&self, id: SubscriptionId) -> StoreResult<Option<Subscription>> {
-        self.read(move |conn| {
+        let from = |v| match v {
+            Value::Subscription(subscription) => Some(subscription),
+            _ => None,
+        };
+        self.read_cached(Key::Subscription(id), Value::Subscription, from, move |conn| {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 subscription_columns!(),

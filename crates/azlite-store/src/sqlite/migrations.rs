@@ -57,6 +57,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "Data Lake Store Gen1 file trees",
         sql: include_str!("migrations/0007_datalake.sql"),
     },
+    Migration {
+        version: 8,
+        name: "Blob Storage: small blobs' content inline",
+        sql: include_str!("migrations/0008_blob_inline_content.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

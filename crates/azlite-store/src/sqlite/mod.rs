@@ -18,7 +18,9 @@
 //! truncated.
 //!
 //! Durability: `synchronous=FULL` makes every commit fsync the WAL before `COMMIT` returns,
-//! so an `Ok` from a write method means the write survives `kill -9` and power loss.
+//! so an `Ok` from a write method means the write survives `kill -9` and power loss. Blob
+//! writes are grouped ([`group`]): concurrent ones share one transaction and one fsync, and
+//! each is answered after that commit.
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
@@ -33,6 +35,7 @@ mod blobs;
 mod convert;
 mod datalake;
 mod directory;
+mod group;
 mod keys;
 mod migrations;
 mod pool;
@@ -73,7 +76,9 @@ pub struct SqliteStore {
     /// database file.
     key: Arc<StoreKey>,
     /// The hot point lookups, while the database does not change ([`read_cache`]).
-    cache: read_cache::ReadCache,
+    cache: Arc<read_cache::ReadCache>,
+    /// Writes waiting to share the next transaction ([`group`]).
+    group: Arc<group::GroupQueue>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -139,7 +144,7 @@ impl SqliteStore {
         keys::seal_plaintext_keys(&mut writer, &key)?;
 
         let readers = ReadPool::open(path.clone(), reader_count())?;
-        let cache = read_cache::ReadCache::new(open_reader(&path)?);
+        let cache = Arc::new(read_cache::ReadCache::new(open_reader(&path)?));
         tracing::debug!(path = %path.display(), readers = readers.size(), "opened sqlite store");
         Ok(SqliteStore {
             path,
@@ -147,6 +152,7 @@ impl SqliteStore {
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             key: Arc::new(key),
             cache,
+            group: Arc::default(),
         })
     }
 
