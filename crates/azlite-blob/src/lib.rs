@@ -28,6 +28,7 @@ mod conditions;
 mod containers;
 mod copy;
 mod error;
+mod inline;
 mod lease;
 mod listing;
 pub mod operation;
