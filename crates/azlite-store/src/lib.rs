@@ -27,8 +27,8 @@ mod storage_account_keys;
 mod vault_secrets;
 
 pub use blobs::{
-    BlobContent, BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
-    UncommittedBlock, UnixMillis,
+    BlobContent, BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect,
+    StoredLease, UncommittedBlock, UnixMillis,
 };
 pub use datalake::DataLakeStore;
 pub use error::StoreError;

@@ -93,7 +93,11 @@ pub async fn blob_inline_content(store: &dyn Store) {
     assert_eq!((read.generation, content), (3, BlobContent::Inline(again)));
     // An empty blob is inline content of no bytes, not a blob of no blocks.
     store
-        .put_inline_blob(&blob(&acct, "inline", "empty", 0), Arc::from(&[][..]), Expect::Any)
+        .put_inline_blob(
+            &blob(&acct, "inline", "empty", 0),
+            Arc::from(&[][..]),
+            Expect::Any,
+        )
         .await
         .unwrap();
     let (_, content) = store
@@ -170,7 +174,9 @@ pub async fn blob_concurrent_writes(store: &dyn Store) {
 }
 
 /// Polls every future to completion, concurrently, in order of their results.
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
     let mut pinned: Vec<_> = futures.map(Box::pin).collect();
     let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {

@@ -62,11 +62,7 @@ fn current(tx: &Connection, key: &BlobKey) -> StoreResult<Option<(i64, i64)>> {
     .map_err(backend)
 }
 
-fn extents_of(
-    tx: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> StoreResult<Vec<Uuid>> {
+fn extents_of(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<Uuid>> {
     tx.prepare_cached(sql)
         .and_then(|mut stmt| stmt.query_map(params, |row| uuid_at(row, 0))?.collect())
         .map_err(backend)

@@ -7,13 +7,13 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
-use super::{SqliteStore, read_cache};
 use super::arm::rows::{fold_arm, folded_id};
 use super::blob_writes as writes;
 use super::convert::{backend, uuid_at};
+use super::{SqliteStore, read_cache};
 use crate::{
-    BlobContent, BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, Expect, StoreError, StoreResult,
-    StoredLease, UncommittedBlock, UnixMillis,
+    BlobContent, BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, Expect, StoreError,
+    StoreResult, StoredLease, UncommittedBlock, UnixMillis,
 };
 
 /// The columns [`container_row`] reads.
@@ -345,8 +345,10 @@ impl BlobStore for SqliteStore {
         expect: Expect,
     ) -> StoreResult<Vec<Uuid>> {
         let blob = blob.clone();
-        self.write_grouped(move |conn| writes::put_blob(conn, &blob, &[], &[], expect, Some(&content[..])))
-            .await
+        self.write_grouped(move |conn| {
+            writes::put_blob(conn, &blob, &[], &[], expect, Some(&content[..]))
+        })
+        .await
     }
 
     async fn append_block(

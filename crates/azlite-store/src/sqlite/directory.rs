@@ -110,18 +110,23 @@ impl DirectoryStore for SqliteStore {
             Value::Subscription(subscription) => Some(subscription),
             _ => None,
         };
-        self.read_cached(Key::Subscription(id), Value::Subscription, from, move |conn| {
-            conn.prepare_cached(concat!(
-                "SELECT ",
-                subscription_columns!(),
-                " FROM subscriptions WHERE id = ?1"
-            ))
-            .and_then(|mut stmt| {
-                stmt.query_row([guid(id.as_uuid())], convert::subscription)
-                    .optional()
-            })
-            .map_err(backend)
-        })
+        self.read_cached(
+            Key::Subscription(id),
+            Value::Subscription,
+            from,
+            move |conn| {
+                conn.prepare_cached(concat!(
+                    "SELECT ",
+                    subscription_columns!(),
+                    " FROM subscriptions WHERE id = ?1"
+                ))
+                .and_then(|mut stmt| {
+                    stmt.query_row([guid(id.as_uuid())], convert::subscription)
+                        .optional()
+                })
+                .map_err(backend)
+            },
+        )
         .await
     }
 

@@ -200,8 +200,10 @@ impl DataLakeStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<AppendOutcome> {
         let account = folded_id(account);
-        self.write_grouped(move |conn| writes::append(conn, &account, file_id, offset, extent, now_ms))
-            .await
+        self.write_grouped(move |conn| {
+            writes::append(conn, &account, file_id, offset, extent, now_ms)
+        })
+        .await
     }
 
     async fn dls_extents(
