@@ -168,7 +168,7 @@ pub(super) fn delete_container(
 ) -> StoreResult<Vec<Uuid>> {
     let tx = conn;
     let candidates = extents_of(
-        &tx,
+        tx,
         "SELECT k.extent FROM blob_blocks k JOIN blobs b ON k.blob_seq = b.seq \
          WHERE b.account_id_folded = ?1 AND b.container = ?2 \
          UNION SELECT extent FROM blob_uncommitted_blocks \
@@ -192,7 +192,7 @@ pub(super) fn delete_container(
             .and_then(|mut stmt| stmt.execute([account, name]))
             .map_err(backend)?;
     }
-    let freed = unreferenced(&tx, candidates)?;
+    let freed = unreferenced(tx, candidates)?;
     Ok(freed)
 }
 
@@ -226,22 +226,22 @@ pub(super) fn put_blob(
 ) -> StoreResult<Vec<Uuid>> {
     let key = BlobKey::of(blob);
     let tx = conn;
-    if !container_exists(&tx, &key.account, &key.container)? {
+    if !container_exists(tx, &key.account, &key.container)? {
         return Err(changed("container"));
     }
-    let existing = current(&tx, &key)?;
+    let existing = current(tx, &key)?;
     match (expect, existing) {
         (Expect::Any, _) | (Expect::Absent, None) => {}
         (Expect::Generation(want), Some((_, have))) if want == have => {}
         _ => return Err(changed("blob")),
     }
     for block in blocks {
-        if !fresh.contains(&block.extent) && !is_referenced(&tx, &guid(&block.extent))? {
+        if !fresh.contains(&block.extent) && !is_referenced(tx, &guid(&block.extent))? {
             return Err(changed("a block's extent is no longer referenced"));
         }
     }
     let mut candidates = extents_of(
-        &tx,
+        tx,
         UNCOMMITTED_OF_BLOB,
         params![key.account, key.container, key.name],
     )?;
@@ -250,7 +250,7 @@ pub(super) fn put_blob(
     let lease = lease_json(blob.lease.as_ref())?;
     let seq = match existing {
         Some((seq, _)) => {
-            candidates.extend(extents_of(&tx, BLOCKS_OF_BLOB, [seq])?);
+            candidates.extend(extents_of(tx, BLOCKS_OF_BLOB, [seq])?);
             tx.prepare_cached(
                 "UPDATE blobs SET kind = ?1, content_length = ?2, headers = ?3, metadata = ?4, \
                  etag = ?5, last_modified = ?6, lease = ?7, generation = generation + 1, \
@@ -301,11 +301,11 @@ pub(super) fn put_blob(
             tx.last_insert_rowid()
         }
     };
-    insert_blocks(&tx, seq, 0, blocks)?;
+    insert_blocks(tx, seq, 0, blocks)?;
     tx.prepare_cached(DELETE_UNCOMMITTED_OF_BLOB)
         .and_then(|mut stmt| stmt.execute(params![key.account, key.container, key.name]))
         .map_err(backend)?;
-    let freed = unreferenced(&tx, candidates)?;
+    let freed = unreferenced(tx, candidates)?;
     Ok(freed)
 }
 
@@ -317,7 +317,7 @@ pub(super) fn append_block(
 ) -> StoreResult<()> {
     let key = BlobKey::of(blob);
     let tx = conn;
-    let Some((seq, have)) = current(&tx, &key)? else {
+    let Some((seq, have)) = current(tx, &key)? else {
         return Err(changed("blob"));
     };
     if have != generation {
@@ -340,7 +340,7 @@ pub(super) fn append_block(
         .prepare_cached("SELECT coalesce(max(ordinal) + 1, 0) FROM blob_blocks WHERE blob_seq = ?1")
         .and_then(|mut stmt| stmt.query_row([seq], |row| row.get(0)))
         .map_err(backend)?;
-    insert_blocks(&tx, seq, next, std::slice::from_ref(block))?;
+    insert_blocks(tx, seq, next, std::slice::from_ref(block))?;
     Ok(())
 }
 
@@ -386,15 +386,15 @@ pub(super) fn delete_blob(
     generation: i64,
 ) -> StoreResult<Vec<Uuid>> {
     let tx = conn;
-    let Some((seq, have)) = current(&tx, key)? else {
+    let Some((seq, have)) = current(tx, key)? else {
         return Err(changed("blob"));
     };
     if have != generation {
         return Err(changed("blob"));
     }
-    let mut candidates = extents_of(&tx, BLOCKS_OF_BLOB, [seq])?;
+    let mut candidates = extents_of(tx, BLOCKS_OF_BLOB, [seq])?;
     candidates.extend(extents_of(
-        &tx,
+        tx,
         UNCOMMITTED_OF_BLOB,
         params![key.account, key.container, key.name],
     )?);
@@ -404,7 +404,7 @@ pub(super) fn delete_blob(
     tx.prepare_cached(DELETE_UNCOMMITTED_OF_BLOB)
         .and_then(|mut stmt| stmt.execute(params![key.account, key.container, key.name]))
         .map_err(backend)?;
-    let freed = unreferenced(&tx, candidates)?;
+    let freed = unreferenced(tx, candidates)?;
     Ok(freed)
 }
 
@@ -414,11 +414,11 @@ pub(super) fn put_uncommitted_block(
     block: &UncommittedBlock,
 ) -> StoreResult<Vec<Uuid>> {
     let tx = conn;
-    if !container_exists(&tx, &key.account, &key.container)? {
+    if !container_exists(tx, &key.account, &key.container)? {
         return Err(changed("container"));
     }
     let replaced = extents_of(
-        &tx,
+        tx,
         "SELECT extent FROM blob_uncommitted_blocks \
          WHERE account_id_folded = ?1 AND container = ?2 AND name = ?3 AND block_id = ?4",
         params![key.account, key.container, key.name, block.block_id],
@@ -441,7 +441,7 @@ pub(super) fn put_uncommitted_block(
         ])
     })
     .map_err(backend)?;
-    let freed = unreferenced(&tx, replaced)?;
+    let freed = unreferenced(tx, replaced)?;
     Ok(freed)
 }
 
@@ -451,14 +451,14 @@ pub(super) fn expire_uncommitted_blocks(
 ) -> StoreResult<Vec<Uuid>> {
     let tx = conn;
     let candidates = extents_of(
-        &tx,
+        tx,
         "SELECT extent FROM blob_uncommitted_blocks WHERE uploaded_at < ?1",
         [before],
     )?;
     tx.prepare_cached("DELETE FROM blob_uncommitted_blocks WHERE uploaded_at < ?1")
         .and_then(|mut stmt| stmt.execute([before]))
         .map_err(backend)?;
-    let freed = unreferenced(&tx, candidates)?;
+    let freed = unreferenced(tx, candidates)?;
     Ok(freed)
 }
 

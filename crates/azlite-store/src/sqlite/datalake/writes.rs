@@ -83,7 +83,7 @@ pub(super) fn create(
     };
     // The folder the first item goes in must (still) exist: the root always does.
     if let Some(parent) = parent_of(&first.path) {
-        match get_item(&tx, &folded, parent)? {
+        match get_item(tx, &folded, parent)? {
             Some(p) if p.kind == ItemKind::Directory => {}
             Some(_) | None => return Ok(CreateOutcome::ParentIsFile(parent.to_owned())),
         }
@@ -92,7 +92,7 @@ pub(super) fn create(
     let mut released = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let is_last = index + 1 == items.len();
-        match get_item(&tx, &folded, &item.path)? {
+        match get_item(tx, &folded, &item.path)? {
             Some(existing) if !is_last => {
                 if existing.kind != ItemKind::Directory {
                     return Ok(CreateOutcome::ParentIsFile(item.path.clone()));
@@ -101,13 +101,13 @@ pub(super) fn create(
             Some(existing) => match (existing.kind, item.kind) {
                 (ItemKind::Directory, ItemKind::Directory) => last = Some(existing.id),
                 (ItemKind::File, ItemKind::File) if overwrite => {
-                    released = release_extents(&tx, existing.id)?;
-                    delete_item(&tx, existing.id)?;
-                    last = Some(insert_item(&tx, account, item, now_ms)?);
+                    released = release_extents(tx, existing.id)?;
+                    delete_item(tx, existing.id)?;
+                    last = Some(insert_item(tx, account, item, now_ms)?);
                 }
                 _ => return Ok(CreateOutcome::AlreadyExists),
             },
-            None => last = Some(insert_item(&tx, account, item, now_ms)?),
+            None => last = Some(insert_item(tx, account, item, now_ms)?),
         }
     }
     Ok(CreateOutcome::Created {
@@ -171,11 +171,11 @@ pub(super) fn delete(
     recursive: bool,
 ) -> StoreResult<DeleteOutcome> {
     let tx = conn;
-    let Some(item) = get_item(&tx, account, path)?.filter(|i| i.path != "/") else {
+    let Some(item) = get_item(tx, account, path)?.filter(|i| i.path != "/") else {
         return Ok(DeleteOutcome::NotFound);
     };
     let below = if item.kind == ItemKind::Directory {
-        descendants(&tx, account, path, false)?
+        descendants(tx, account, path, false)?
     } else {
         Vec::new()
     };
@@ -185,9 +185,9 @@ pub(super) fn delete(
     let mut released = Vec::new();
     for gone in below.iter().chain([&item]) {
         if gone.kind == ItemKind::File {
-            released.extend(release_extents(&tx, gone.id)?);
+            released.extend(release_extents(tx, gone.id)?);
         }
-        delete_item(&tx, gone.id)?;
+        delete_item(tx, gone.id)?;
     }
     Ok(DeleteOutcome::Deleted { released })
 }
@@ -203,15 +203,15 @@ pub(super) fn rename(
         return Ok(RenameOutcome::IntoItself);
     }
     let tx = conn;
-    if get_item(&tx, account, from)?.is_none() {
+    if get_item(tx, account, from)?.is_none() {
         return Ok(RenameOutcome::SourceMissing);
     }
     let to_parent = parent_of(to).unwrap_or("/");
-    match get_item(&tx, account, to_parent)? {
+    match get_item(tx, account, to_parent)? {
         Some(p) if p.kind == ItemKind::Directory => {}
         _ => return Ok(RenameOutcome::DestinationParentMissing),
     }
-    if get_item(&tx, account, to)?.is_some() {
+    if get_item(tx, account, to)?.is_some() {
         return Ok(RenameOutcome::DestinationExists);
     }
     let (lower, upper) = subtree(from);
@@ -250,7 +250,7 @@ pub(super) fn concat(
 ) -> StoreResult<ConcatOutcome> {
     let tx = conn;
     let file = |path: &str| -> StoreResult<Option<DataLakeItem>> {
-        Ok(get_item(&tx, account, path)?.filter(|i| i.kind == ItemKind::File))
+        Ok(get_item(tx, account, path)?.filter(|i| i.kind == ItemKind::File))
     };
     let Some(target_item) = file(target)? else {
         return Ok(ConcatOutcome::NotAFile(target.to_owned()));
@@ -267,7 +267,7 @@ pub(super) fn concat(
         .and_then(|mut stmt| stmt.execute(params![item.id, target_item.id, shift]))
         .map_err(backend)?;
         length += item.length;
-        delete_item(&tx, item.id)?;
+        delete_item(tx, item.id)?;
     }
     let total = to_i64(length)?;
     tx.prepare_cached(
