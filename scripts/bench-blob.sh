@@ -4,8 +4,10 @@
 # reached with an account SAS computed once (azlite: signed with the account's key1 from
 # listKeys; Azurite: devstoreaccount1's public key). Prints:
 #   1. 4 KiB PUT (a new name per request) and GET (one blob) at c16, azlite / Azurite (goal >= 10x)
-#   2. azlite's PUT and GET after 100,000 blobs in the container vs the empty one (goal within 1.5x)
+#   2. azlite's PUT and GET after 100,000 blobs in the container vs an empty one (goal within 1.5x)
 #   3. 256 MiB upload (one Put Blob, curl) and download, MB/s (10^6 bytes), both servers
+# Sections 1-3 print each run and the median of RUNS (default 3) runs, alternating between
+# the two sides so that noise from other work on the machine hits both alike.
 #   4. azlite's peak RSS during a 1 GiB upload (goal < 100 MiB)
 # azlite is reached over TLS (path-style on its IP listener, as every account is served there);
 # Azurite over plain HTTP: the comparison is, if anything, unfair to azlite.
@@ -114,51 +116,75 @@ PY
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 
+# median <numbers...>: the middle value (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+RUNS=${RUNS:-3}
+
 head -c 4096 /dev/urandom >"$DIR/4k"
 put_one "$AZLITE_URL" "$AZLITE_PATH/bench/get4k" "$AZLITE_SAS" "$DIR/4k" >/dev/null
-put_one "$AZLITE_URL" "$AZLITE_PATH/full/get4k" "$AZLITE_SAS" "$DIR/4k" >/dev/null
 
-echo "== 1. 4 KiB at 16 connections, $DUR each, alternating (req/s)"
-ZL_PUT=$(rate "$AZLITE_URL" put "$AZLITE_PATH/bench/" "$AZLITE_SAS" "p$RANDOM")
-start_azurite
-put_one "$AZURITE_URL" "$AZURITE_PATH/bench/get4k" "$AZURITE_SAS" "$DIR/4k" >/dev/null
-AR_PUT=$(rate "$AZURITE_URL" put "$AZURITE_PATH/bench/" "$AZURITE_SAS" "p$RANDOM")
-stop_azurite
-ZL_GET=$(rate "$AZLITE_URL" get "$AZLITE_PATH/bench/get4k" "$AZLITE_SAS" g)
-start_azurite
-put_one "$AZURITE_URL" "$AZURITE_PATH/bench/get4k" "$AZURITE_SAS" "$DIR/4k" >/dev/null
-AR_GET=$(rate "$AZURITE_URL" get "$AZURITE_PATH/bench/get4k" "$AZURITE_SAS" g)
-stop_azurite
+echo "== 1. 4 KiB at 16 connections, $DUR each, $RUNS alternating runs, median (req/s)"
+echo "   (Azurite restarted empty before each of its runs: its best case)"
+ZL_PUTS=(); AR_PUTS=(); ZL_GETS=(); AR_GETS=()
+for run in $(seq "$RUNS"); do
+    ZL_PUTS+=("$(rate "$AZLITE_URL" put "$AZLITE_PATH/bench/" "$AZLITE_SAS" "p$run-$RANDOM")")
+    start_azurite
+    put_one "$AZURITE_URL" "$AZURITE_PATH/bench/get4k" "$AZURITE_SAS" "$DIR/4k" >/dev/null
+    AR_PUTS+=("$(rate "$AZURITE_URL" put "$AZURITE_PATH/bench/" "$AZURITE_SAS" "p$run-$RANDOM")")
+    stop_azurite
+    ZL_GETS+=("$(rate "$AZLITE_URL" get "$AZLITE_PATH/bench/get4k" "$AZLITE_SAS" g)")
+    start_azurite
+    put_one "$AZURITE_URL" "$AZURITE_PATH/bench/get4k" "$AZURITE_SAS" "$DIR/4k" >/dev/null
+    AR_GETS+=("$(rate "$AZURITE_URL" get "$AZURITE_PATH/bench/get4k" "$AZURITE_SAS" g)")
+    stop_azurite
+    echo "   run $run: PUT azlite ${ZL_PUTS[-1]} Azurite ${AR_PUTS[-1]}; GET azlite ${ZL_GETS[-1]} Azurite ${AR_GETS[-1]} (load $(cut -d' ' -f1 /proc/loadavg))"
+done
+ZL_PUT=$(median "${ZL_PUTS[@]}"); AR_PUT=$(median "${AR_PUTS[@]}")
+ZL_GET=$(median "${ZL_GETS[@]}"); AR_GET=$(median "${AR_GETS[@]}")
 printf '  PUT  azlite %10.0f  Azurite %8.0f  ratio %sx (goal >= 10x)\n' "$ZL_PUT" "$AR_PUT" "$(ratio "$ZL_PUT" "$AR_PUT")"
 printf '  GET  azlite %10.0f  Azurite %8.0f  ratio %sx (goal >= 10x)\n' "$ZL_GET" "$AR_GET" "$(ratio "$ZL_GET" "$AR_GET")"
 
-echo "== 2. azlite after $FILL blobs in the container vs the empty one (req/s)"
-E_PUT=$(rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "e$RANDOM")
-E_GET=$(rate "$AZLITE_URL" get "$AZLITE_PATH/full/get4k" "$AZLITE_SAS" g)
-# Fill in 10 s wrk runs until the container holds FILL blobs (at most 60 runs): counting what
-# wrk reports done is exact, where stopping wrk mid-run by count is not.
+echo "== 2. azlite after $FILL blobs in the container vs an empty one, $RUNS alternating runs, median (req/s)"
+put_one "$AZLITE_URL" "$AZLITE_PATH/full/get4k" "$AZLITE_SAS" "$DIR/4k" >/dev/null
+# Fill with concurrent PUTs (wrk stops itself after the count; runs of at most 60 s) until
+# the container lists FILL blobs (at most 20 runs).
 filled=$(count_blobs "$AZLITE_URL" "$AZLITE_PATH/full" "$AZLITE_SAS")
-for _ in $(seq 60); do
+for _ in $(seq 20); do
     (( filled >= FILL )) && break
-    DUR=10s rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "fill$RANDOM" >/dev/null
+    DUR=60s rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "fill$RANDOM" $((FILL - filled)) >/dev/null
     filled=$(count_blobs "$AZLITE_URL" "$AZLITE_PATH/full" "$AZLITE_SAS")
 done
-echo "  the container holds $filled blobs"
-F_PUT=$(rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "f$RANDOM")
-F_GET=$(rate "$AZLITE_URL" get "$AZLITE_PATH/full/get4k" "$AZLITE_SAS" g)
+echo "  the full container holds $filled blobs"
+E_PUTS=(); F_PUTS=(); E_GETS=(); F_GETS=()
+for run in $(seq "$RUNS"); do
+    # A new empty container per run: a PUT run itself adds tens of thousands of blobs.
+    "${AZLITE[@]}" storage container create --account-name "$ACCOUNT" -n "empty$run" >/dev/null
+    put_one "$AZLITE_URL" "$AZLITE_PATH/empty$run/get4k" "$AZLITE_SAS" "$DIR/4k" >/dev/null
+    E_GETS+=("$(rate "$AZLITE_URL" get "$AZLITE_PATH/empty$run/get4k" "$AZLITE_SAS" g)")
+    F_GETS+=("$(rate "$AZLITE_URL" get "$AZLITE_PATH/full/get4k" "$AZLITE_SAS" g)")
+    E_PUTS+=("$(rate "$AZLITE_URL" put "$AZLITE_PATH/empty$run/" "$AZLITE_SAS" "e$run-$RANDOM")")
+    F_PUTS+=("$(rate "$AZLITE_URL" put "$AZLITE_PATH/full/" "$AZLITE_SAS" "f$run-$RANDOM")")
+    echo "   run $run: PUT empty ${E_PUTS[-1]} full ${F_PUTS[-1]}; GET empty ${E_GETS[-1]} full ${F_GETS[-1]} (load $(cut -d' ' -f1 /proc/loadavg))"
+done
+E_PUT=$(median "${E_PUTS[@]}"); F_PUT=$(median "${F_PUTS[@]}")
+E_GET=$(median "${E_GETS[@]}"); F_GET=$(median "${F_GETS[@]}")
 printf '  PUT  empty %10.0f  full %10.0f  slowdown %sx (goal <= 1.5x)\n' "$E_PUT" "$F_PUT" "$(ratio "$E_PUT" "$F_PUT")"
 printf '  GET  empty %10.0f  full %10.0f  slowdown %sx (goal <= 1.5x)\n' "$E_GET" "$F_GET" "$(ratio "$E_GET" "$F_GET")"
 
-echo "== 3. $BIG_MIB MiB, one Put Blob and one Get Blob with curl (MB/s)"
+echo "== 3. $BIG_MIB MiB, one Put Blob and one Get Blob with curl, $RUNS alternating runs, median (MB/s)"
 head -c $((BIG_MIB * 1024 * 1024)) /dev/urandom >"$DIR/256m"
-ZL_UP=$(put_one "$AZLITE_URL" "$AZLITE_PATH/bench/big" "$AZLITE_SAS" "$DIR/256m")
-ZL_DOWN=$(get_one "$AZLITE_URL" "$AZLITE_PATH/bench/big" "$AZLITE_SAS")
+ZL_UPS=(); ZL_DOWNS=(); AR_UPS=(); AR_DOWNS=()
 start_azurite
-AR_UP=$(put_one "$AZURITE_URL" "$AZURITE_PATH/bench/big" "$AZURITE_SAS" "$DIR/256m")
-AR_DOWN=$(get_one "$AZURITE_URL" "$AZURITE_PATH/bench/big" "$AZURITE_SAS")
+for run in $(seq "$RUNS"); do
+    ZL_UPS+=("$(put_one "$AZLITE_URL" "$AZLITE_PATH/bench/big$run" "$AZLITE_SAS" "$DIR/256m")")
+    AR_UPS+=("$(put_one "$AZURITE_URL" "$AZURITE_PATH/bench/big$run" "$AZURITE_SAS" "$DIR/256m")")
+    ZL_DOWNS+=("$(get_one "$AZLITE_URL" "$AZLITE_PATH/bench/big$run" "$AZLITE_SAS")")
+    AR_DOWNS+=("$(get_one "$AZURITE_URL" "$AZURITE_PATH/bench/big$run" "$AZURITE_SAS")")
+    echo "   run $run: upload azlite ${ZL_UPS[-1]} Azurite ${AR_UPS[-1]}; download azlite ${ZL_DOWNS[-1]} Azurite ${AR_DOWNS[-1]}"
+done
 stop_azurite
-printf '  upload    azlite %6s MB/s  Azurite %6s MB/s\n' "$ZL_UP" "$AR_UP"
-printf '  download  azlite %6s MB/s  Azurite %6s MB/s\n' "$ZL_DOWN" "$AR_DOWN"
+printf '  upload    azlite %6s MB/s  Azurite %6s MB/s\n' "$(median "${ZL_UPS[@]}")" "$(median "${AR_UPS[@]}")"
+printf '  download  azlite %6s MB/s  Azurite %6s MB/s\n' "$(median "${ZL_DOWNS[@]}")" "$(median "${AR_DOWNS[@]}")"
 rm -f "$DIR/256m"
 
 echo "== 4. azlite's RSS during a $HUGE_MIB MiB upload"

@@ -1,6 +1,7 @@
 """Durability of Blob Storage (issue 11, Acceptance): `kill -9` of `azlite up` during concurrent
 uploads from several clients (blobs of a few KiB to a few MiB, as one Put Blob or as Put Block
-and Put Block List, with Bearer), then a restart. Every blob whose upload got its 201 reads back
+and Put Block List, with Bearer; Put Blobs of at most 64 KiB are kept inline in the store and
+committed in groups, larger ones as extents), then a restart. Every blob whose upload got its 201 reads back
 intact (MD5); every blob that is visible is whole (its content is exactly what was sent for that
 name); the temporary files of uploads cut short are gone."""
 
@@ -77,7 +78,8 @@ def test_every_acknowledged_blob_survives_kill_9(azlite_factory):
         rng = random.Random(number)
         own = new_session(server.ca)
         while not stop.is_set():
-            size = rng.choice([3 * 1024, 40 * 1024, 700 * 1024, 2 * 1024 * 1024 + 17, 4 * 1024 * 1024 - 5])
+            size = rng.choice([3 * 1024, 40 * 1024, 64 * 1024, 64 * 1024 + 1, 700 * 1024, 2 * 1024 * 1024 + 17,
+                               4 * 1024 * 1024 - 5])
             content = os.urandom(size)
             name = f"c{number}/{uuid.uuid4().hex[:10]}.bin"
             digest = hashlib.md5(content).hexdigest()

@@ -6,12 +6,13 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use azlite_content::{ExtentId, PutOptions, segments};
-use azlite_store::{BlobKind, BlobRecord, Block, ContentHeaders, Expect};
+use azlite_store::{BlobContent, BlobKind, BlobRecord, Block, ContentHeaders, Expect};
 use base64::Engine;
 use md5::{Digest, Md5};
 
 use crate::conditions::{self, Current, ReadCondition};
 use crate::containers::{load, metadata_headers, stamp};
+use crate::inline::{INLINE_MAX, SmallPut, created_response, put_small_blob};
 use crate::lease::{self, Target};
 use crate::wire::{self, header, http_date, new_etag};
 use crate::{BlobError, Context, Retry, body_stream, retrying};
@@ -188,6 +189,26 @@ pub(crate) async fn put_blob(
     body: Body,
 ) -> Result<Response, BlobError> {
     check_name(name)?;
+    if let Ok(Some(length)) = content_length(context.headers)
+        && length <= INLINE_MAX
+    {
+        let parsed = (|| {
+            Ok::<_, BlobError>(SmallPut {
+                length,
+                sent_md5: md5_header(context.headers, "content-md5")?,
+                sent_crc: crc64_header(context.headers)?,
+                headers: content_headers(context.headers, true)?,
+                metadata: wire::metadata(context.headers)?,
+            })
+        })();
+        return match parsed {
+            Ok(put) => put_small_blob(context, container, name, body, put).await,
+            Err(error) => {
+                load(context, container).await?;
+                Err(error)
+            }
+        };
+    }
     load(context, container).await?;
     let store = &context.blob.store;
     let length = content_length(context.headers)?;
@@ -264,25 +285,7 @@ pub(crate) async fn put_blob(
             return Err(error);
         }
     };
-    let mut response = StatusCode::CREATED.into_response();
-    let out = response.headers_mut();
-    stamp(out, &record.etag, record.last_modified);
-    out.insert(
-        "content-md5",
-        HeaderValue::from_str(&B64.encode(info.md5)).map_err(|_| BlobError::internal())?,
-    );
-    if let Some(crc) = info.crc64 {
-        out.insert(
-            "x-ms-content-crc64",
-            HeaderValue::from_str(&B64.encode(crc.to_le_bytes()))
-                .map_err(|_| BlobError::internal())?,
-        );
-    }
-    out.insert(
-        "x-ms-request-server-encrypted",
-        HeaderValue::from_static("true"),
-    );
-    Ok(response)
+    created_response(&record.etag, record.last_modified, info.md5, info.crc64)
 }
 
 /// The headers of Get Blob and Get Blob Properties.
@@ -323,8 +326,8 @@ pub(crate) async fn get_blob(
     head: bool,
 ) -> Result<Response, BlobError> {
     let store = &context.blob.store;
-    let Some((blob, blocks)) = store
-        .get_blob_with_blocks(&context.account.id, container, name)
+    let Some((blob, content)) = store
+        .get_blob_content(&context.account.id, container, name)
         .await?
     else {
         load(context, container).await?;
@@ -383,7 +386,7 @@ pub(crate) async fn get_blob(
     if blob.kind == BlobKind::Append {
         out.insert(
             "x-ms-blob-committed-block-count",
-            HeaderValue::from(blocks.len()),
+            HeaderValue::from(content.blocks().len()),
         );
     }
     if head {
@@ -416,22 +419,40 @@ pub(crate) async fn get_blob(
     if head {
         return Ok(response);
     }
+    let range_md5 = range.is_some()
+        && header(context.headers, "x-ms-range-get-content-md5")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if range_md5 && len > MAX_MD5_RANGE {
+        return Err(BlobError::new(
+            StatusCode::BAD_REQUEST,
+            "OutOfRangeInput",
+            "One of the request inputs is out of range.",
+        ));
+    }
+    let blocks = match content {
+        BlobContent::Inline(bytes) => {
+            let from = usize::try_from(start).map_err(|_| BlobError::internal())?;
+            let to = usize::try_from(start + len).map_err(|_| BlobError::internal())?;
+            let slice = bytes.get(from..to).ok_or_else(BlobError::internal)?;
+            if range_md5 {
+                let md5: [u8; 16] = Md5::digest(slice).into();
+                response.headers_mut().insert(
+                    "content-md5",
+                    HeaderValue::from_str(&B64.encode(md5)).map_err(|_| BlobError::internal())?,
+                );
+            }
+            // The cached row's bytes, not a copy of them.
+            *response.body_mut() = Body::from(bytes::Bytes::from_owner(bytes).slice(from..to));
+            return Ok(response);
+        }
+        BlobContent::Blocks(blocks) => blocks,
+    };
     let parts: Vec<(ExtentId, u64)> = blocks
         .iter()
         .map(|b| (ExtentId::from_uuid(b.extent), b.len))
         .collect();
     let segments = segments::slice(&parts, start, len);
-    let range_md5 = range.is_some()
-        && header(context.headers, "x-ms-range-get-content-md5")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if range_md5 {
-        if len > MAX_MD5_RANGE {
-            return Err(BlobError::new(
-                StatusCode::BAD_REQUEST,
-                "OutOfRangeInput",
-                "One of the request inputs is out of range.",
-            ));
-        }
         // At most 4 MiB: read it, hash it, send it.
         use futures_util::TryStreamExt;
         let stream = segments::read_segments(context.blob.content.clone(), segments).await?;

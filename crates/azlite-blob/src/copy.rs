@@ -1,5 +1,6 @@
 //! Copy Blob within the service: the destination is committed pointing at the source's
-//! extents (no byte is copied), synchronously, so the answer already says `success`.
+//! extents (no byte is copied; a small blob kept inline copies its bytes into the new row),
+//! synchronously, so the answer already says `success`.
 //!
 //! The source is named by URL (`x-ms-copy-source`): host-style
 //! `https://<account>.<blob suffix>/<container>/<blob>` or path-style
@@ -10,7 +11,7 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use azlite_store::Expect;
+use azlite_store::{BlobContent, Expect};
 
 use crate::blobs::{check_name, check_replace, new_record};
 use crate::containers::{load, stamp};
@@ -97,8 +98,8 @@ pub(crate) async fn copy_blob(
     let metadata = wire::metadata(context.headers)?;
     let store = &context.blob.store;
     let record = retrying(|| async {
-        let Some((source, blocks)) = store
-            .get_blob_with_blocks(&source_account.id, &source_container, &source_name)
+        let Some((source, content)) = store
+            .get_blob_content(&source_account.id, &source_container, &source_name)
             .await?
         else {
             return Err(
@@ -125,7 +126,10 @@ pub(crate) async fn copy_blob(
         let expect = existing
             .as_ref()
             .map_or(Expect::Absent, |b| Expect::Generation(b.generation));
-        let freed = store.put_blob(&record, &blocks, &[], expect).await?;
+        let freed = match content {
+            BlobContent::Blocks(blocks) => store.put_blob(&record, &blocks, &[], expect).await?,
+            BlobContent::Inline(bytes) => store.put_inline_blob(&record, bytes, expect).await?,
+        };
         context.blob.release(freed);
         Ok::<_, Retry>(record)
     })

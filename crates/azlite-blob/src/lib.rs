@@ -32,6 +32,7 @@ mod error;
 mod expiry;
 #[doc(hidden)]
 pub mod fuzzing;
+mod inline;
 mod lease;
 mod listing;
 pub mod operation;

@@ -164,13 +164,17 @@ pub(crate) async fn verify(
             };
             let verified = sas::verify(&fields, &request, &keys, blob.udk.as_ref(), now)
                 .map_err(|e| blob_error(&e))?;
-            let exists = match (container, name) {
-                (Some(c), Some(b)) => blob.store.get_blob(&account.id, c, b).await?.is_some(),
-                _ => false,
-            };
-            verified
-                .authorize(sas_operation(operation, exists))
-                .map_err(|e| blob_error(&e))?;
+            // Whether the blob exists matters only to a write the SAS allows to create but
+            // not to overwrite: look it up only then.
+            let mut decision = verified.authorize(sas_operation(operation, true));
+            if decision.is_err()
+                && let (Some(c), Some(b)) = (container, name)
+                && sas_operation(operation, false) != sas_operation(operation, true)
+                && blob.store.get_blob(&account.id, c, b).await?.is_none()
+            {
+                decision = verified.authorize(sas_operation(operation, false));
+            }
+            decision.map_err(|e| blob_error(&e))?;
             if let Some(signer) = verified.delegation() {
                 check_object_ids(signer, account, delegated_user)?;
                 let caller = Caller {

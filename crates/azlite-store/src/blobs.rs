@@ -143,6 +143,25 @@ pub struct Block {
     pub len: u64,
 }
 
+/// Where a committed blob's bytes are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobContent {
+    /// In extents of the content store, block after block.
+    Blocks(Vec<Block>),
+    /// In the blob's own row (a small blob written whole: [`BlobStore::put_inline_blob`]).
+    Inline(std::sync::Arc<[u8]>),
+}
+
+impl BlobContent {
+    /// The blocks (none for inline content).
+    pub fn blocks(&self) -> &[Block] {
+        match self {
+            Self::Blocks(blocks) => blocks,
+            Self::Inline(_) => &[],
+        }
+    }
+}
+
 /// A block uploaded with Put Block and not (yet) committed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UncommittedBlock {
@@ -199,13 +218,22 @@ pub trait BlobStore: Send + Sync {
         container: &str,
         name: &str,
     ) -> StoreResult<Option<BlobRecord>>;
-    /// A committed blob with its blocks in order, read together (one snapshot).
+    /// A committed blob with its blocks in order, read together (one snapshot); a blob with
+    /// inline content ([`BlobStore::put_inline_blob`]) has none.
     async fn get_blob_with_blocks(
         &self,
         account: &ResourceId,
         container: &str,
         name: &str,
     ) -> StoreResult<Option<(BlobRecord, Vec<Block>)>>;
+    /// A committed blob with its content: its blocks in order, or its inline bytes, read
+    /// together (one snapshot).
+    async fn get_blob_content(
+        &self,
+        account: &ResourceId,
+        container: &str,
+        name: &str,
+    ) -> StoreResult<Option<(BlobRecord, BlobContent)>>;
     /// Up to `limit` committed blobs of a container whose names start with `prefix` and
     /// sort after `after` (byte order), in name order.
     async fn list_blobs(
@@ -228,6 +256,17 @@ pub trait BlobStore: Send + Sync {
         blob: &BlobRecord,
         blocks: &[Block],
         fresh: &[Uuid],
+        expect: Expect,
+    ) -> StoreResult<Vec<Uuid>>;
+    /// Creates or replaces a blob whose bytes are `content`, kept in its row instead of
+    /// extents (for small blobs written whole), with the same rules as
+    /// [`BlobStore::put_blob`]: the container must exist, the blob must meet `expect`, its
+    /// uncommitted blocks are discarded, and the extents nothing references any more (the
+    /// replaced blob's) are returned. `blob.content_length` must be `content`'s length.
+    async fn put_inline_blob(
+        &self,
+        blob: &BlobRecord,
+        content: std::sync::Arc<[u8]>,
         expect: Expect,
     ) -> StoreResult<Vec<Uuid>>;
     /// Adds a block to a blob at `generation` (Append Block), with its new length, ETag and

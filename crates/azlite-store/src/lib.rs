@@ -30,8 +30,8 @@ mod vault_secrets;
 
 pub use app_role_assignments::{AppRoleAssignment, AppRoleAssignmentStore};
 pub use blobs::{
-    BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect, StoredLease,
-    UncommittedBlock, UnixMillis,
+    BlobContent, BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, ContentHeaders, Expect,
+    StoredLease, UncommittedBlock, UnixMillis,
 };
 pub use datalake::DataLakeStore;
 pub use epoch_memo::EpochMemo;

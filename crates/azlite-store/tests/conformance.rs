@@ -69,6 +69,8 @@ conformance_tests!(
     blob_cascade,
     app_role_assignments,
     app_role_assignment_cascade,
+    blob_inline_content,
+    blob_concurrent_writes,
 );
 
 #[tokio::test]
@@ -100,7 +102,7 @@ async fn the_file_is_in_wal_mode_at_the_latest_schema() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use crate::{
 
 const ACCOUNTS: &str = "Microsoft.Storage/storageAccounts";
 
-async fn account(store: &dyn Store) -> Resource {
+pub(super) async fn account(store: &dyn Store) -> Resource {
     let group = resource_group(SubscriptionId::new_random(), "st-rg", T0);
     let account = resource(&group, ACCOUNTS, &format!("st{}", &unique()[..12]), T0);
     let batch = WriteBatch {
@@ -28,7 +28,7 @@ async fn account(store: &dyn Store) -> Resource {
     account
 }
 
-fn container(account: &Resource, name: &str) -> ContainerRecord {
+pub(super) fn container(account: &Resource, name: &str) -> ContainerRecord {
     ContainerRecord {
         account: account.id.clone(),
         name: name.to_owned(),
@@ -42,7 +42,7 @@ fn container(account: &Resource, name: &str) -> ContainerRecord {
     }
 }
 
-fn blob(account: &Resource, container: &str, name: &str, len: u64) -> BlobRecord {
+pub(super) fn blob(account: &Resource, container: &str, name: &str, len: u64) -> BlobRecord {
     BlobRecord {
         account: account.id.clone(),
         container: container.to_owned(),
@@ -63,7 +63,7 @@ fn blob(account: &Resource, container: &str, name: &str, len: u64) -> BlobRecord
     }
 }
 
-fn block(len: u64) -> Block {
+pub(super) fn block(len: u64) -> Block {
     Block {
         block_id: None,
         extent: Uuid::new_v4(),
@@ -71,14 +71,14 @@ fn block(len: u64) -> Block {
     }
 }
 
-fn assert_changed<T: std::fmt::Debug>(result: crate::StoreResult<T>, what: &str) {
+pub(super) fn assert_changed<T: std::fmt::Debug>(result: crate::StoreResult<T>, what: &str) {
     assert!(
         matches!(result, Err(StoreError::Changed(_))),
         "{what}: expected Changed, got {result:?}"
     );
 }
 
-fn set(extents: &[Uuid]) -> BTreeSet<Uuid> {
+pub(super) fn set(extents: &[Uuid]) -> BTreeSet<Uuid> {
     extents.iter().copied().collect()
 }
 

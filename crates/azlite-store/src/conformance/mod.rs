@@ -23,6 +23,7 @@ mod applications;
 mod arm;
 mod arm_deletion;
 mod batch;
+mod blob_inline;
 mod blobs;
 mod credentials;
 mod datalake;
@@ -40,6 +41,7 @@ pub use arm_deletion::{
     deletions_before_inserts, names_are_not_patterns, resource_deletion, resource_group_deletion,
 };
 pub use batch::{batch_atomicity, batch_deletions};
+pub use blob_inline::{blob_concurrent_writes, blob_inline_content};
 pub use blobs::{
     blob_cascade, blob_containers, blob_listing, blob_uncommitted_blocks, blob_writes,
 };
@@ -92,4 +94,6 @@ pub async fn run_all(store: &dyn Store) {
     blob_cascade(store).await;
     app_role_assignments(store).await;
     app_role_assignment_cascade(store).await;
+    blob_inline_content(store).await;
+    blob_concurrent_writes(store).await;
 }

@@ -1,11 +1,12 @@
-//! The writes of [`crate::BlobStore`] for SQLite, each one `BEGIN IMMEDIATE` transaction
-//! that checks the generation its caller read before writing anything, and the cascade an
+//! The writes of [`crate::BlobStore`] for SQLite, each run in a savepoint of a group
+//! transaction (`SqliteStore::write_grouped`) that checks the generation its caller read
+//! before writing anything, and the cascade an
 //! account's deletion runs inside a [`crate::WriteBatch`].
 
 use std::collections::BTreeSet;
 
 use azlite_types::ResourceId;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::arm::rows::{below, folded_id, to_json};
@@ -36,23 +37,18 @@ impl BlobKey {
     }
 }
 
-fn begin(conn: &mut Connection) -> StoreResult<Transaction<'_>> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)
-}
-
 fn lease_json(lease: Option<&crate::StoredLease>) -> StoreResult<Option<String>> {
     lease.map(to_json).transpose()
 }
 
-fn container_exists(tx: &Transaction<'_>, account: &str, name: &str) -> StoreResult<bool> {
+fn container_exists(tx: &Connection, account: &str, name: &str) -> StoreResult<bool> {
     tx.prepare_cached("SELECT 1 FROM blob_containers WHERE account_id_folded = ?1 AND name = ?2")
         .and_then(|mut stmt| stmt.exists([account, name]))
         .map_err(backend)
 }
 
 /// The blob's row id and generation.
-fn current(tx: &Transaction<'_>, key: &BlobKey) -> StoreResult<Option<(i64, i64)>> {
+fn current(tx: &Connection, key: &BlobKey) -> StoreResult<Option<(i64, i64)>> {
     tx.prepare_cached(
         "SELECT seq, generation FROM blobs \
          WHERE account_id_folded = ?1 AND container = ?2 AND name = ?3",
@@ -66,17 +62,13 @@ fn current(tx: &Transaction<'_>, key: &BlobKey) -> StoreResult<Option<(i64, i64)
     .map_err(backend)
 }
 
-fn extents_of(
-    tx: &Transaction<'_>,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> StoreResult<Vec<Uuid>> {
+fn extents_of(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<Uuid>> {
     tx.prepare_cached(sql)
         .and_then(|mut stmt| stmt.query_map(params, |row| uuid_at(row, 0))?.collect())
         .map_err(backend)
 }
 
-fn is_referenced(tx: &Transaction<'_>, extent: &str) -> StoreResult<bool> {
+fn is_referenced(tx: &Connection, extent: &str) -> StoreResult<bool> {
     for sql in [
         "SELECT 1 FROM blob_blocks WHERE extent = ?1",
         "SELECT 1 FROM blob_uncommitted_blocks WHERE extent = ?1",
@@ -93,7 +85,7 @@ fn is_referenced(tx: &Transaction<'_>, extent: &str) -> StoreResult<bool> {
 }
 
 /// Those of `candidates` no row references any more (after the transaction's deletions).
-fn unreferenced(tx: &Transaction<'_>, candidates: Vec<Uuid>) -> StoreResult<Vec<Uuid>> {
+fn unreferenced(tx: &Connection, candidates: Vec<Uuid>) -> StoreResult<Vec<Uuid>> {
     let mut freed = Vec::new();
     for extent in candidates.into_iter().collect::<BTreeSet<_>>() {
         if !is_referenced(tx, &guid(&extent))? {
@@ -109,8 +101,8 @@ const UNCOMMITTED_OF_BLOB: &str = "SELECT extent FROM blob_uncommitted_blocks \
 const DELETE_UNCOMMITTED_OF_BLOB: &str = "DELETE FROM blob_uncommitted_blocks \
      WHERE account_id_folded = ?1 AND container = ?2 AND name = ?3";
 
-pub(super) fn create_container(conn: &mut Connection, c: &ContainerRecord) -> StoreResult<()> {
-    let tx = begin(conn)?;
+pub(super) fn create_container(conn: &Connection, c: &ContainerRecord) -> StoreResult<()> {
+    let tx = conn;
     tx.prepare_cached(
         "INSERT INTO blob_containers (account_id, account_id_folded, name, metadata, \
          public_access, etag, created_at, last_modified, lease, generation) \
@@ -132,15 +124,15 @@ pub(super) fn create_container(conn: &mut Connection, c: &ContainerRecord) -> St
         ])
     })
     .map_err(|e| conflict_or_backend(e, |_| format!("container {} already exists", c.name)))?;
-    tx.commit().map_err(backend)
+    Ok(())
 }
 
 pub(super) fn update_container(
-    conn: &mut Connection,
+    conn: &Connection,
     c: &ContainerRecord,
     generation: i64,
 ) -> StoreResult<()> {
-    let tx = begin(conn)?;
+    let tx = conn;
     let updated = tx
         .prepare_cached(
             "UPDATE blob_containers SET metadata = ?1, public_access = ?2, etag = ?3, \
@@ -165,18 +157,18 @@ pub(super) fn update_container(
     if updated == 0 {
         return Err(changed("container"));
     }
-    tx.commit().map_err(backend)
+    Ok(())
 }
 
 pub(super) fn delete_container(
-    conn: &mut Connection,
+    conn: &Connection,
     account: &str,
     name: &str,
     generation: i64,
 ) -> StoreResult<Vec<Uuid>> {
-    let tx = begin(conn)?;
+    let tx = conn;
     let candidates = extents_of(
-        &tx,
+        tx,
         "SELECT k.extent FROM blob_blocks k JOIN blobs b ON k.blob_seq = b.seq \
          WHERE b.account_id_folded = ?1 AND b.container = ?2 \
          UNION SELECT extent FROM blob_uncommitted_blocks \
@@ -200,12 +192,11 @@ pub(super) fn delete_container(
             .and_then(|mut stmt| stmt.execute([account, name]))
             .map_err(backend)?;
     }
-    let freed = unreferenced(&tx, candidates)?;
-    tx.commit().map_err(backend)?;
+    let freed = unreferenced(tx, candidates)?;
     Ok(freed)
 }
 
-fn insert_blocks(tx: &Transaction<'_>, seq: i64, first: i64, blocks: &[Block]) -> StoreResult<()> {
+fn insert_blocks(tx: &Connection, seq: i64, first: i64, blocks: &[Block]) -> StoreResult<()> {
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO blob_blocks (blob_seq, ordinal, block_id, extent, length) \
@@ -226,30 +217,31 @@ fn insert_blocks(tx: &Transaction<'_>, seq: i64, first: i64, blocks: &[Block]) -
 }
 
 pub(super) fn put_blob(
-    conn: &mut Connection,
+    conn: &Connection,
     blob: &BlobRecord,
     blocks: &[Block],
     fresh: &[Uuid],
     expect: Expect,
+    inline: Option<&[u8]>,
 ) -> StoreResult<Vec<Uuid>> {
     let key = BlobKey::of(blob);
-    let tx = begin(conn)?;
-    if !container_exists(&tx, &key.account, &key.container)? {
+    let tx = conn;
+    if !container_exists(tx, &key.account, &key.container)? {
         return Err(changed("container"));
     }
-    let existing = current(&tx, &key)?;
+    let existing = current(tx, &key)?;
     match (expect, existing) {
         (Expect::Any, _) | (Expect::Absent, None) => {}
         (Expect::Generation(want), Some((_, have))) if want == have => {}
         _ => return Err(changed("blob")),
     }
     for block in blocks {
-        if !fresh.contains(&block.extent) && !is_referenced(&tx, &guid(&block.extent))? {
+        if !fresh.contains(&block.extent) && !is_referenced(tx, &guid(&block.extent))? {
             return Err(changed("a block's extent is no longer referenced"));
         }
     }
     let mut candidates = extents_of(
-        &tx,
+        tx,
         UNCOMMITTED_OF_BLOB,
         params![key.account, key.container, key.name],
     )?;
@@ -258,11 +250,11 @@ pub(super) fn put_blob(
     let lease = lease_json(blob.lease.as_ref())?;
     let seq = match existing {
         Some((seq, _)) => {
-            candidates.extend(extents_of(&tx, BLOCKS_OF_BLOB, [seq])?);
+            candidates.extend(extents_of(tx, BLOCKS_OF_BLOB, [seq])?);
             tx.prepare_cached(
                 "UPDATE blobs SET kind = ?1, content_length = ?2, headers = ?3, metadata = ?4, \
-                 etag = ?5, last_modified = ?6, lease = ?7, generation = generation + 1 \
-                 WHERE seq = ?8",
+                 etag = ?5, last_modified = ?6, lease = ?7, generation = generation + 1, \
+                 content = ?9 WHERE seq = ?8",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -273,7 +265,8 @@ pub(super) fn put_blob(
                     blob.etag,
                     blob.last_modified,
                     lease,
-                    seq
+                    seq,
+                    inline
                 ])
             })
             .map_err(backend)?;
@@ -285,8 +278,8 @@ pub(super) fn put_blob(
         None => {
             tx.prepare_cached(
                 "INSERT INTO blobs (account_id_folded, container, name, kind, content_length, \
-                 headers, metadata, etag, created_at, last_modified, lease, generation) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1)",
+                 headers, metadata, etag, created_at, last_modified, lease, generation, content) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -300,31 +293,31 @@ pub(super) fn put_blob(
                     blob.etag,
                     blob.created_at,
                     blob.last_modified,
-                    lease
+                    lease,
+                    inline
                 ])
             })
             .map_err(backend)?;
             tx.last_insert_rowid()
         }
     };
-    insert_blocks(&tx, seq, 0, blocks)?;
+    insert_blocks(tx, seq, 0, blocks)?;
     tx.prepare_cached(DELETE_UNCOMMITTED_OF_BLOB)
         .and_then(|mut stmt| stmt.execute(params![key.account, key.container, key.name]))
         .map_err(backend)?;
-    let freed = unreferenced(&tx, candidates)?;
-    tx.commit().map_err(backend)?;
+    let freed = unreferenced(tx, candidates)?;
     Ok(freed)
 }
 
 pub(super) fn append_block(
-    conn: &mut Connection,
+    conn: &Connection,
     blob: &BlobRecord,
     block: &Block,
     generation: i64,
 ) -> StoreResult<()> {
     let key = BlobKey::of(blob);
-    let tx = begin(conn)?;
-    let Some((seq, have)) = current(&tx, &key)? else {
+    let tx = conn;
+    let Some((seq, have)) = current(tx, &key)? else {
         return Err(changed("blob"));
     };
     if have != generation {
@@ -347,17 +340,17 @@ pub(super) fn append_block(
         .prepare_cached("SELECT coalesce(max(ordinal) + 1, 0) FROM blob_blocks WHERE blob_seq = ?1")
         .and_then(|mut stmt| stmt.query_row([seq], |row| row.get(0)))
         .map_err(backend)?;
-    insert_blocks(&tx, seq, next, std::slice::from_ref(block))?;
-    tx.commit().map_err(backend)
+    insert_blocks(tx, seq, next, std::slice::from_ref(block))?;
+    Ok(())
 }
 
 pub(super) fn update_blob(
-    conn: &mut Connection,
+    conn: &Connection,
     blob: &BlobRecord,
     generation: i64,
 ) -> StoreResult<()> {
     let key = BlobKey::of(blob);
-    let tx = begin(conn)?;
+    let tx = conn;
     let updated = tx
         .prepare_cached(
             "UPDATE blobs SET headers = ?1, metadata = ?2, etag = ?3, last_modified = ?4, \
@@ -384,24 +377,24 @@ pub(super) fn update_blob(
     if updated == 0 {
         return Err(changed("blob"));
     }
-    tx.commit().map_err(backend)
+    Ok(())
 }
 
 pub(super) fn delete_blob(
-    conn: &mut Connection,
+    conn: &Connection,
     key: &BlobKey,
     generation: i64,
 ) -> StoreResult<Vec<Uuid>> {
-    let tx = begin(conn)?;
-    let Some((seq, have)) = current(&tx, key)? else {
+    let tx = conn;
+    let Some((seq, have)) = current(tx, key)? else {
         return Err(changed("blob"));
     };
     if have != generation {
         return Err(changed("blob"));
     }
-    let mut candidates = extents_of(&tx, BLOCKS_OF_BLOB, [seq])?;
+    let mut candidates = extents_of(tx, BLOCKS_OF_BLOB, [seq])?;
     candidates.extend(extents_of(
-        &tx,
+        tx,
         UNCOMMITTED_OF_BLOB,
         params![key.account, key.container, key.name],
     )?);
@@ -411,22 +404,21 @@ pub(super) fn delete_blob(
     tx.prepare_cached(DELETE_UNCOMMITTED_OF_BLOB)
         .and_then(|mut stmt| stmt.execute(params![key.account, key.container, key.name]))
         .map_err(backend)?;
-    let freed = unreferenced(&tx, candidates)?;
-    tx.commit().map_err(backend)?;
+    let freed = unreferenced(tx, candidates)?;
     Ok(freed)
 }
 
 pub(super) fn put_uncommitted_block(
-    conn: &mut Connection,
+    conn: &Connection,
     key: &BlobKey,
     block: &UncommittedBlock,
 ) -> StoreResult<Vec<Uuid>> {
-    let tx = begin(conn)?;
-    if !container_exists(&tx, &key.account, &key.container)? {
+    let tx = conn;
+    if !container_exists(tx, &key.account, &key.container)? {
         return Err(changed("container"));
     }
     let replaced = extents_of(
-        &tx,
+        tx,
         "SELECT extent FROM blob_uncommitted_blocks \
          WHERE account_id_folded = ?1 AND container = ?2 AND name = ?3 AND block_id = ?4",
         params![key.account, key.container, key.name, block.block_id],
@@ -449,26 +441,24 @@ pub(super) fn put_uncommitted_block(
         ])
     })
     .map_err(backend)?;
-    let freed = unreferenced(&tx, replaced)?;
-    tx.commit().map_err(backend)?;
+    let freed = unreferenced(tx, replaced)?;
     Ok(freed)
 }
 
 pub(super) fn expire_uncommitted_blocks(
-    conn: &mut Connection,
+    conn: &Connection,
     before: UnixMillis,
 ) -> StoreResult<Vec<Uuid>> {
-    let tx = begin(conn)?;
+    let tx = conn;
     let candidates = extents_of(
-        &tx,
+        tx,
         "SELECT extent FROM blob_uncommitted_blocks WHERE uploaded_at < ?1",
         [before],
     )?;
     tx.prepare_cached("DELETE FROM blob_uncommitted_blocks WHERE uploaded_at < ?1")
         .and_then(|mut stmt| stmt.execute([before]))
         .map_err(backend)?;
-    let freed = unreferenced(&tx, candidates)?;
-    tx.commit().map_err(backend)?;
+    let freed = unreferenced(tx, candidates)?;
     Ok(freed)
 }
 

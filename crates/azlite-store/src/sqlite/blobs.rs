@@ -7,13 +7,13 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
-use super::SqliteStore;
 use super::arm::rows::{fold_arm, folded_id};
 use super::blob_writes as writes;
 use super::convert::{backend, uuid_at};
+use super::{SqliteStore, read_cache};
 use crate::{
-    BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, Expect, StoreError, StoreResult,
-    StoredLease, UncommittedBlock, UnixMillis,
+    BlobContent, BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, Expect, StoreError,
+    StoreResult, StoredLease, UncommittedBlock, UnixMillis,
 };
 
 /// The columns [`container_row`] reads.
@@ -120,6 +120,38 @@ fn select_blob(
         .map_err(backend)
 }
 
+/// A blob with its content, in one read transaction (one snapshot).
+fn select_blob_content(
+    conn: &mut Connection,
+    account: &ResourceId,
+    container: &str,
+    name: &str,
+) -> StoreResult<Option<(BlobRecord, BlobContent)>> {
+    let tx = conn.transaction().map_err(backend)?;
+    let sql = format!(
+        "SELECT {BLOB_COLUMNS}, seq, content FROM blobs \
+         WHERE account_id_folded = ?1 AND container = ?2 AND name = ?3"
+    );
+    let found = tx
+        .prepare_cached(&sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(params![folded_id(account), container, name], |row| {
+                let inline: Option<Vec<u8>> = row.get(12)?;
+                Ok((row.get::<_, i64>(11)?, blob_row(account, row)?, inline))
+            })
+            .optional()
+        })
+        .map_err(backend)?;
+    let Some((seq, blob, inline)) = found else {
+        return Ok(None);
+    };
+    let content = match inline {
+        Some(bytes) => BlobContent::Inline(bytes.into()),
+        None => BlobContent::Blocks(blocks_of(&tx, seq)?),
+    };
+    Ok(Some((blob, content)))
+}
+
 fn blocks_of(conn: &Connection, seq: i64) -> StoreResult<Vec<Block>> {
     conn.prepare_cached(
         "SELECT block_id, extent, length FROM blob_blocks WHERE blob_seq = ?1 ORDER BY ordinal",
@@ -142,7 +174,7 @@ fn blocks_of(conn: &Connection, seq: i64) -> StoreResult<Vec<Block>> {
 impl BlobStore for SqliteStore {
     async fn create_container(&self, container: &ContainerRecord) -> StoreResult<()> {
         let container = container.clone();
-        self.write(move |conn| writes::create_container(conn, &container))
+        self.write_grouped(move |conn| writes::create_container(conn, &container))
             .await
     }
 
@@ -199,7 +231,7 @@ impl BlobStore for SqliteStore {
         generation: i64,
     ) -> StoreResult<()> {
         let container = container.clone();
-        self.write(move |conn| writes::update_container(conn, &container, generation))
+        self.write_grouped(move |conn| writes::update_container(conn, &container, generation))
             .await
     }
 
@@ -210,7 +242,7 @@ impl BlobStore for SqliteStore {
         generation: i64,
     ) -> StoreResult<Vec<Uuid>> {
         let (folded, name) = (folded_id(account), name.to_owned());
-        self.write(move |conn| writes::delete_container(conn, &folded, &name, generation))
+        self.write_grouped(move |conn| writes::delete_container(conn, &folded, &name, generation))
             .await
     }
 
@@ -241,6 +273,26 @@ impl BlobStore for SqliteStore {
             let blocks = blocks_of(&tx, seq)?;
             Ok(Some((blob, blocks)))
         })
+        .await
+    }
+
+    async fn get_blob_content(
+        &self,
+        account: &ResourceId,
+        container: &str,
+        name: &str,
+    ) -> StoreResult<Option<(BlobRecord, BlobContent)>> {
+        let key = read_cache::Key::Blob(folded_id(account), container.to_owned(), name.to_owned());
+        let (account, container, name) = (account.clone(), container.to_owned(), name.to_owned());
+        self.read_cached(
+            key,
+            read_cache::Value::Blob,
+            |value| match value {
+                read_cache::Value::Blob(found) => Some(found),
+                _ => None,
+            },
+            move |conn| select_blob_content(conn, &account, &container, &name),
+        )
         .await
     }
 
@@ -282,8 +334,21 @@ impl BlobStore for SqliteStore {
         expect: Expect,
     ) -> StoreResult<Vec<Uuid>> {
         let (blob, blocks, fresh) = (blob.clone(), blocks.to_vec(), fresh.to_vec());
-        self.write(move |conn| writes::put_blob(conn, &blob, &blocks, &fresh, expect))
+        self.write_grouped(move |conn| writes::put_blob(conn, &blob, &blocks, &fresh, expect, None))
             .await
+    }
+
+    async fn put_inline_blob(
+        &self,
+        blob: &BlobRecord,
+        content: std::sync::Arc<[u8]>,
+        expect: Expect,
+    ) -> StoreResult<Vec<Uuid>> {
+        let blob = blob.clone();
+        self.write_grouped(move |conn| {
+            writes::put_blob(conn, &blob, &[], &[], expect, Some(&content[..]))
+        })
+        .await
     }
 
     async fn append_block(
@@ -293,13 +358,13 @@ impl BlobStore for SqliteStore {
         generation: i64,
     ) -> StoreResult<()> {
         let (blob, block) = (blob.clone(), block.clone());
-        self.write(move |conn| writes::append_block(conn, &blob, &block, generation))
+        self.write_grouped(move |conn| writes::append_block(conn, &blob, &block, generation))
             .await
     }
 
     async fn update_blob(&self, blob: &BlobRecord, generation: i64) -> StoreResult<()> {
         let blob = blob.clone();
-        self.write(move |conn| writes::update_blob(conn, &blob, generation))
+        self.write_grouped(move |conn| writes::update_blob(conn, &blob, generation))
             .await
     }
 
@@ -311,7 +376,7 @@ impl BlobStore for SqliteStore {
         generation: i64,
     ) -> StoreResult<Vec<Uuid>> {
         let key = writes::BlobKey::new(account, container, name);
-        self.write(move |conn| writes::delete_blob(conn, &key, generation))
+        self.write_grouped(move |conn| writes::delete_blob(conn, &key, generation))
             .await
     }
 
@@ -324,7 +389,7 @@ impl BlobStore for SqliteStore {
     ) -> StoreResult<Vec<Uuid>> {
         let key = writes::BlobKey::new(account, container, name);
         let block = block.clone();
-        self.write(move |conn| writes::put_uncommitted_block(conn, &key, &block))
+        self.write_grouped(move |conn| writes::put_uncommitted_block(conn, &key, &block))
             .await
     }
 
@@ -358,7 +423,7 @@ impl BlobStore for SqliteStore {
     }
 
     async fn expire_uncommitted_blocks(&self, before: UnixMillis) -> StoreResult<Vec<Uuid>> {
-        self.write(move |conn| writes::expire_uncommitted_blocks(conn, before))
+        self.write_grouped(move |conn| writes::expire_uncommitted_blocks(conn, before))
             .await
     }
 

@@ -62,6 +62,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "Microsoft Graph app role assignments",
         sql: include_str!("migrations/0008_app_role_assignments.sql"),
     },
+    Migration {
+        version: 9,
+        name: "Blob Storage: small blobs' content inline",
+        sql: include_str!("migrations/0009_blob_inline_content.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

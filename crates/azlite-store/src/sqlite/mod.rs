@@ -18,7 +18,9 @@
 //! truncated.
 //!
 //! Durability: `synchronous=FULL` makes every commit fsync the WAL before `COMMIT` returns,
-//! so an `Ok` from a write method means the write survives `kill -9` and power loss.
+//! so an `Ok` from a write method means the write survives `kill -9` and power loss. Blob
+//! writes are grouped ([`group`]): concurrent ones share one transaction and one fsync, and
+//! each is answered after that commit.
 //!
 //! The schema lives in [`migrations`]; the trait implementations are split by area:
 //! [`directory`] (reads), [`batch`] (every [`crate::WriteBatch`]), [`arm`] (the ARM
@@ -35,6 +37,7 @@ mod blobs;
 mod convert;
 mod datalake;
 mod directory;
+mod group;
 mod keys;
 mod migrations;
 mod pool;
@@ -76,6 +79,8 @@ pub struct SqliteStore {
     key: Arc<StoreKey>,
     /// The hot point lookups, while the database does not change ([`read_cache`]).
     cache: Arc<read_cache::ReadCache>,
+    /// Writes waiting to share the next transaction ([`group`]).
+    group: Arc<group::GroupQueue>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -149,6 +154,7 @@ impl SqliteStore {
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             key: Arc::new(key),
             cache,
+            group: Arc::default(),
         })
     }
 

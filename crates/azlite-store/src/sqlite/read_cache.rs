@@ -3,7 +3,8 @@
 //! Every token request on IMDS reads its VM and the VM's identities, every Key Vault request
 //! its vault and secret, every ARM request its caller's tenant and the resources it names,
 //! every token the STS issues its tenant, client and the client's secrets, every Shared Key
-//! or SAS request its account's keys: small rows, read far more often than written. A read
+//! or SAS request its account's keys, every Get Blob its blob (with a small blob's inline
+//! bytes): small rows, read far more often than written. A read
 //! from the pool costs a hop to tokio's blocking pool and back, several times the read
 //! itself; a hit here costs one `pread` of 96 bytes and two uncontended mutexes.
 //!
@@ -40,13 +41,16 @@ use rusqlite::Connection;
 
 use super::convert::backend;
 use crate::{
-    PasswordCredential, Resource, ResourceGroup, SecretVersion, ServicePrincipal,
-    StorageAccountKey, StoreResult, Subscription, Tenant,
+    BlobContent, BlobRecord, PasswordCredential, Resource, ResourceGroup, SecretVersion,
+    ServicePrincipal, StorageAccountKey, StoreResult, Subscription, Tenant,
 };
 
 /// Entries kept at most; past it the cache starts over (a read-mostly working set is far
 /// smaller; this only bounds memory under a scan of many distinct ids).
 const MAX_ENTRIES: usize = 8192;
+/// Bytes of blob content (inline bytes, block lists) kept at most; past it the cache
+/// starts over.
+const MAX_CONTENT_BYTES: usize = 32 << 20;
 
 /// The two copies of the WAL-index header at the start of the `-shm` file.
 const WAL_INDEX_HEADER: usize = 96;
@@ -76,6 +80,8 @@ pub(super) enum Key {
     PasswordCredentials(ClientId),
     /// `get_resource_group`: subscription and folded name.
     ResourceGroup(String, String),
+    /// `get_blob_content`: the folded account id, the container, the blob.
+    Blob(String, String, String),
 }
 
 /// A cached answer.
@@ -90,6 +96,18 @@ pub(super) enum Value {
     Subscription(Option<Subscription>),
     PasswordCredentials(Vec<PasswordCredential>),
     ResourceGroup(Option<ResourceGroup>),
+    Blob(Option<(BlobRecord, BlobContent)>),
+}
+
+impl Value {
+    /// The content bytes this answer holds (what [`MAX_CONTENT_BYTES`] bounds).
+    fn weight(&self) -> usize {
+        match self {
+            Self::Blob(Some((_, BlobContent::Inline(bytes)))) => bytes.len(),
+            Self::Blob(Some((_, BlobContent::Blocks(blocks)))) => blocks.len() * 64,
+            _ => 0,
+        }
+    }
 }
 
 /// How the cache notices another process's commits.
@@ -117,6 +135,8 @@ pub(super) struct ReadCache {
 struct Entries {
     generation: Option<u64>,
     map: HashMap<Key, Value>,
+    /// The sum of the entries' [`Value::weight`].
+    weight: usize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -200,6 +220,7 @@ impl ReadCache {
             _ => {
                 entries.generation = Some(generation);
                 entries.map.clear();
+                entries.weight = 0;
                 None
             }
         }
@@ -211,10 +232,18 @@ impl ReadCache {
         if entries.generation != Some(generation) {
             return;
         }
-        if entries.map.len() >= MAX_ENTRIES {
-            entries.map.clear();
+        let weight = value.weight();
+        if weight > MAX_CONTENT_BYTES / 64 {
+            return;
         }
-        entries.map.insert(key, value);
+        if entries.map.len() >= MAX_ENTRIES || entries.weight + weight > MAX_CONTENT_BYTES {
+            entries.map.clear();
+            entries.weight = 0;
+        }
+        entries.weight += weight;
+        if let Some(replaced) = entries.map.insert(key, value) {
+            entries.weight -= replaced.weight();
+        }
     }
 }
 

@@ -187,7 +187,7 @@ impl DataLakeStore for SqliteStore {
     ) -> StoreResult<CreateOutcome> {
         let account = account.clone();
         let items = items.to_vec();
-        self.write(move |conn| writes::create(conn, &account, &items, overwrite, now_ms))
+        self.write_grouped(move |conn| writes::create(conn, &account, &items, overwrite, now_ms))
             .await
     }
 
@@ -200,8 +200,10 @@ impl DataLakeStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<AppendOutcome> {
         let account = folded_id(account);
-        self.write(move |conn| writes::append(conn, &account, file_id, offset, extent, now_ms))
-            .await
+        self.write_grouped(move |conn| {
+            writes::append(conn, &account, file_id, offset, extent, now_ms)
+        })
+        .await
     }
 
     async fn dls_extents(
@@ -238,7 +240,7 @@ impl DataLakeStore for SqliteStore {
     ) -> StoreResult<DeleteOutcome> {
         let account = folded_id(account);
         let path = path.to_owned();
-        self.write(move |conn| writes::delete(conn, &account, &path, recursive))
+        self.write_grouped(move |conn| writes::delete(conn, &account, &path, recursive))
             .await
     }
 
@@ -251,7 +253,7 @@ impl DataLakeStore for SqliteStore {
     ) -> StoreResult<RenameOutcome> {
         let account = folded_id(account);
         let (from, to) = (from.to_owned(), to.to_owned());
-        self.write(move |conn| writes::rename(conn, &account, &from, &to, now_ms))
+        self.write_grouped(move |conn| writes::rename(conn, &account, &from, &to, now_ms))
             .await
     }
 
@@ -265,7 +267,7 @@ impl DataLakeStore for SqliteStore {
         let account = folded_id(account);
         let target = target.to_owned();
         let sources = sources.to_vec();
-        self.write(move |conn| writes::concat(conn, &account, &target, &sources, now_ms))
+        self.write_grouped(move |conn| writes::concat(conn, &account, &target, &sources, now_ms))
             .await
     }
 
@@ -280,7 +282,7 @@ impl DataLakeStore for SqliteStore {
     ) -> StoreResult<bool> {
         let account = folded_id(account);
         let values = [path, owner, group, acl].map(str::to_owned);
-        self.write(move |conn| {
+        self.write_grouped(move |conn| {
             let [path, owner, group, acl] = &values;
             let changed = conn
                 .prepare_cached(

@@ -1,8 +1,9 @@
 //! The transactions that change a tree. Each checks its preconditions inside its own
-//! `BEGIN IMMEDIATE` transaction, so two writers cannot both pass a check only one may.
+//! savepoint of a group transaction (`SqliteStore::write_grouped`: writes run one after the
+//! other on the one writer connection), so two writers cannot both pass a check only one may.
 
 use azlite_types::ResourceId;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{descendants, get_item, parent_of, subtree};
 use crate::datalake::{
@@ -13,17 +14,12 @@ use crate::sqlite::arm::rows::folded_id;
 use crate::sqlite::convert::backend;
 use crate::{StoreError, StoreResult};
 
-fn begin(conn: &mut Connection) -> StoreResult<Transaction<'_>> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)
-}
-
 fn to_i64(value: u64) -> StoreResult<i64> {
     i64::try_from(value).map_err(|_| StoreError::Backend("a length beyond 2^63".into()))
 }
 
 /// The extent ids of the file `file_id`, then removes them from it.
-fn release_extents(tx: &Transaction<'_>, file_id: i64) -> StoreResult<Vec<String>> {
+fn release_extents(tx: &Connection, file_id: i64) -> StoreResult<Vec<String>> {
     let ids = tx
         .prepare_cached("SELECT extent_id FROM datalake_extents WHERE file_id = ?1")
         .and_then(|mut stmt| {
@@ -38,7 +34,7 @@ fn release_extents(tx: &Transaction<'_>, file_id: i64) -> StoreResult<Vec<String
 }
 
 fn insert_item(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     account: &ResourceId,
     item: &NewItem,
     now_ms: i64,
@@ -66,7 +62,7 @@ fn insert_item(
     Ok(tx.last_insert_rowid())
 }
 
-fn delete_item(tx: &Transaction<'_>, id: i64) -> StoreResult<()> {
+fn delete_item(tx: &Connection, id: i64) -> StoreResult<()> {
     tx.prepare_cached("DELETE FROM datalake_items WHERE id = ?1")
         .and_then(|mut stmt| stmt.execute([id]))
         .map_err(backend)?;
@@ -74,20 +70,20 @@ fn delete_item(tx: &Transaction<'_>, id: i64) -> StoreResult<()> {
 }
 
 pub(super) fn create(
-    conn: &mut Connection,
+    conn: &Connection,
     account: &ResourceId,
     items: &[NewItem],
     overwrite: bool,
     now_ms: i64,
 ) -> StoreResult<CreateOutcome> {
     let folded = folded_id(account);
-    let tx = begin(conn)?;
+    let tx = conn;
     let Some(first) = items.first() else {
         return Err(StoreError::Backend("dls_create without items".into()));
     };
     // The folder the first item goes in must (still) exist: the root always does.
     if let Some(parent) = parent_of(&first.path) {
-        match get_item(&tx, &folded, parent)? {
+        match get_item(tx, &folded, parent)? {
             Some(p) if p.kind == ItemKind::Directory => {}
             Some(_) | None => return Ok(CreateOutcome::ParentIsFile(parent.to_owned())),
         }
@@ -96,7 +92,7 @@ pub(super) fn create(
     let mut released = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let is_last = index + 1 == items.len();
-        match get_item(&tx, &folded, &item.path)? {
+        match get_item(tx, &folded, &item.path)? {
             Some(existing) if !is_last => {
                 if existing.kind != ItemKind::Directory {
                     return Ok(CreateOutcome::ParentIsFile(item.path.clone()));
@@ -105,16 +101,15 @@ pub(super) fn create(
             Some(existing) => match (existing.kind, item.kind) {
                 (ItemKind::Directory, ItemKind::Directory) => last = Some(existing.id),
                 (ItemKind::File, ItemKind::File) if overwrite => {
-                    released = release_extents(&tx, existing.id)?;
-                    delete_item(&tx, existing.id)?;
-                    last = Some(insert_item(&tx, account, item, now_ms)?);
+                    released = release_extents(tx, existing.id)?;
+                    delete_item(tx, existing.id)?;
+                    last = Some(insert_item(tx, account, item, now_ms)?);
                 }
                 _ => return Ok(CreateOutcome::AlreadyExists),
             },
-            None => last = Some(insert_item(&tx, account, item, now_ms)?),
+            None => last = Some(insert_item(tx, account, item, now_ms)?),
         }
     }
-    tx.commit().map_err(backend)?;
     Ok(CreateOutcome::Created {
         id: last.unwrap_or_default(),
         released,
@@ -122,14 +117,14 @@ pub(super) fn create(
 }
 
 pub(super) fn append(
-    conn: &mut Connection,
+    conn: &Connection,
     account: &str,
     file_id: i64,
     offset: u64,
     extent: Option<(String, u64)>,
     now_ms: i64,
 ) -> StoreResult<AppendOutcome> {
-    let tx = begin(conn)?;
+    let tx = conn;
     let length: Option<i64> = tx
         .prepare_cached(
             "SELECT length FROM datalake_items WHERE id = ?1 AND account_id_folded = ?2 \
@@ -164,24 +159,23 @@ pub(super) fn append(
     )
     .and_then(|mut stmt| stmt.execute(params![file_id, new_length, now_ms]))
     .map_err(backend)?;
-    tx.commit().map_err(backend)?;
     Ok(AppendOutcome::Appended(
         u64::try_from(new_length).unwrap_or_default(),
     ))
 }
 
 pub(super) fn delete(
-    conn: &mut Connection,
+    conn: &Connection,
     account: &str,
     path: &str,
     recursive: bool,
 ) -> StoreResult<DeleteOutcome> {
-    let tx = begin(conn)?;
-    let Some(item) = get_item(&tx, account, path)?.filter(|i| i.path != "/") else {
+    let tx = conn;
+    let Some(item) = get_item(tx, account, path)?.filter(|i| i.path != "/") else {
         return Ok(DeleteOutcome::NotFound);
     };
     let below = if item.kind == ItemKind::Directory {
-        descendants(&tx, account, path, false)?
+        descendants(tx, account, path, false)?
     } else {
         Vec::new()
     };
@@ -191,16 +185,15 @@ pub(super) fn delete(
     let mut released = Vec::new();
     for gone in below.iter().chain([&item]) {
         if gone.kind == ItemKind::File {
-            released.extend(release_extents(&tx, gone.id)?);
+            released.extend(release_extents(tx, gone.id)?);
         }
-        delete_item(&tx, gone.id)?;
+        delete_item(tx, gone.id)?;
     }
-    tx.commit().map_err(backend)?;
     Ok(DeleteOutcome::Deleted { released })
 }
 
 pub(super) fn rename(
-    conn: &mut Connection,
+    conn: &Connection,
     account: &str,
     from: &str,
     to: &str,
@@ -209,16 +202,16 @@ pub(super) fn rename(
     if from == "/" || to == from || to.starts_with(&format!("{from}/")) {
         return Ok(RenameOutcome::IntoItself);
     }
-    let tx = begin(conn)?;
-    if get_item(&tx, account, from)?.is_none() {
+    let tx = conn;
+    if get_item(tx, account, from)?.is_none() {
         return Ok(RenameOutcome::SourceMissing);
     }
     let to_parent = parent_of(to).unwrap_or("/");
-    match get_item(&tx, account, to_parent)? {
+    match get_item(tx, account, to_parent)? {
         Some(p) if p.kind == ItemKind::Directory => {}
         _ => return Ok(RenameOutcome::DestinationParentMissing),
     }
-    if get_item(&tx, account, to)?.is_some() {
+    if get_item(tx, account, to)?.is_some() {
         return Ok(RenameOutcome::DestinationExists);
     }
     let (lower, upper) = subtree(from);
@@ -245,20 +238,19 @@ pub(super) fn rename(
         ])
     })
     .map_err(backend)?;
-    tx.commit().map_err(backend)?;
     Ok(RenameOutcome::Renamed)
 }
 
 pub(super) fn concat(
-    conn: &mut Connection,
+    conn: &Connection,
     account: &str,
     target: &str,
     sources: &[String],
     now_ms: i64,
 ) -> StoreResult<ConcatOutcome> {
-    let tx = begin(conn)?;
+    let tx = conn;
     let file = |path: &str| -> StoreResult<Option<DataLakeItem>> {
-        Ok(get_item(&tx, account, path)?.filter(|i| i.kind == ItemKind::File))
+        Ok(get_item(tx, account, path)?.filter(|i| i.kind == ItemKind::File))
     };
     let Some(target_item) = file(target)? else {
         return Ok(ConcatOutcome::NotAFile(target.to_owned()));
@@ -275,7 +267,7 @@ pub(super) fn concat(
         .and_then(|mut stmt| stmt.execute(params![item.id, target_item.id, shift]))
         .map_err(backend)?;
         length += item.length;
-        delete_item(&tx, item.id)?;
+        delete_item(tx, item.id)?;
     }
     let total = to_i64(length)?;
     tx.prepare_cached(
@@ -283,6 +275,5 @@ pub(super) fn concat(
     )
     .and_then(|mut stmt| stmt.execute(params![target_item.id, total, now_ms]))
     .map_err(backend)?;
-    tx.commit().map_err(backend)?;
     Ok(ConcatOutcome::Concatenated(length))
 }
