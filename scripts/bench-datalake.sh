@@ -24,8 +24,8 @@ BIG_MIB=${BIG_MIB:-100}
 LIST_FILES=${LIST_FILES:-10000}
 LIST_RUNS=${LIST_RUNS:-5}
 PROFILE=${PROFILE:-release}
-LUA=$PWD/scripts/bench/blob_wrk.lua
-LOAD=$PWD/scripts/bench/dls_load.py
+LUA=$PWD/scripts/bench.d/blob_wrk.lua
+LOAD=$PWD/scripts/bench.d/dls_load.py
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 if [[ -z "${SKIP_BUILD:-}" ]]; then

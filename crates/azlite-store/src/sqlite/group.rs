@@ -15,12 +15,9 @@
 //! after the other on the one writer connection, each seeing the writes of those before it,
 //! and they check what they read inside their own savepoint, as single transactions did.
 //!
-//! The read cache survives a group: grouped writes (Blob's and Data Lake's) change no table
-//! the cache keeps but Blob's, and a group's commit is the only one between the version
-//! read after its `BEGIN IMMEDIATE` and the version after its `COMMIT`; the cache moves its
-//! entries from the one to the other, less its blob entries ([`ReadCache::advance`]). So a
-//! stream of blob writes does not make every request read its account and keys again.
-//! Only writes that keep this rule may be grouped.
+//! After every group, committed or not, the read cache is told of the write
+//! ([`ReadCache::written`](super::read_cache::ReadCache::written)) before any job is answered,
+//! as after any other write: a read that starts after a 201 sees the blob.
 
 use std::sync::{Mutex, PoisonError};
 
