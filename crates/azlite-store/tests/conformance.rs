@@ -139,7 +139,7 @@ async fn a_store_from_a_newer_azlite_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::TooNew {
             found: 99,
-            known: 8,
+            known: 9,
         }) => {}
         other => panic!("expected TooNew, got {other:?}"),
     }
