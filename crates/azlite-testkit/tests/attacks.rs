@@ -26,24 +26,33 @@ async fn get(http: &reqwest::Client, url: &str, token: &str) -> (u16, String) {
     }
 }
 
-#[tokio::test]
-async fn arm_refuses_every_forged_token() {
+/// Presents the forged-token set, built from the owner's token for `audience`, on a GET of
+/// `path` of the IP listener, and expects one of `refused` for each.
+async fn get_refuses_every_forged_token(plane: &str, audience: &str, path: &str, refused: &[u16]) {
     let a = Attack::new().await;
-    let token = a
-        .cloud
-        .owner_v1_token("https://management.azure.com/")
-        .await
-        .unwrap();
-    let url = a.cloud.url("/subscriptions?api-version=2022-12-01");
+    let token = a.cloud.owner_v1_token(audience).await.unwrap();
+    let url = a.cloud.url(path);
     let http = a.cloud.http.clone();
-    // 431: the huge token is refused by the HTTP layer before ARM, which is a refusal too.
     a.run(
-        "ARM",
+        plane,
         &token,
         |t| {
             let (http, url) = (http.clone(), url.clone());
             async move { get(&http, &url, &t).await }
         },
+        refused,
+    )
+    .await;
+}
+
+// 431: the huge token is refused by the HTTP layer before the plane, which is a refusal too.
+
+#[tokio::test]
+async fn arm_refuses_every_forged_token() {
+    get_refuses_every_forged_token(
+        "ARM",
+        "https://management.azure.com/",
+        "/subscriptions?api-version=2022-12-01",
         &[401, 431],
     )
     .await;
@@ -51,21 +60,10 @@ async fn arm_refuses_every_forged_token() {
 
 #[tokio::test]
 async fn graph_refuses_every_forged_token() {
-    let a = Attack::new().await;
-    let token = a
-        .cloud
-        .owner_v1_token("https://graph.microsoft.com")
-        .await
-        .unwrap();
-    let url = a.cloud.url("/v1.0/applications");
-    let http = a.cloud.http.clone();
-    a.run(
+    get_refuses_every_forged_token(
         "Graph",
-        &token,
-        |t| {
-            let (http, url) = (http.clone(), url.clone());
-            async move { get(&http, &url, &t).await }
-        },
+        "https://graph.microsoft.com",
+        "/v1.0/applications",
         &[401, 431],
     )
     .await;
@@ -73,21 +71,10 @@ async fn graph_refuses_every_forged_token() {
 
 #[tokio::test]
 async fn admin_routes_refuse_every_forged_token() {
-    let a = Attack::new().await;
-    let token = a
-        .cloud
-        .owner_v1_token("https://management.azure.com/")
-        .await
-        .unwrap();
-    let url = a.cloud.url("/azlite/admin/whoami");
-    let http = a.cloud.http.clone();
-    a.run(
+    get_refuses_every_forged_token(
         "admin",
-        &token,
-        |t| {
-            let (http, url) = (http.clone(), url.clone());
-            async move { get(&http, &url, &t).await }
-        },
+        "https://management.azure.com/",
+        "/azlite/admin/whoami",
         &[401, 403, 431],
     )
     .await;
