@@ -146,3 +146,67 @@ def test_rbac_guards_containers(azlite, account, new_principal):
         assert f"over scope '{account_path(azlite, group, name)}/blobServices/default/containers/guarded'" in message
     with storage_client(azlite) as client:
         assert [c.name for c in client.blob_containers.list(group, name)] == ["guarded"]
+
+
+def test_the_container_list_pages_and_filters_by_prefix(azlite, account):
+    group, name = account
+    with storage_client(azlite) as client:
+        for container in ("alpha-1", "alpha-2", "alpha-3", "beta-1", "beta-2"):
+            client.blob_containers.create(group, name, container, BlobContainer())
+        pages = client.blob_containers.list(group, name, maxpagesize="2").by_page()
+        sizes = [[c.name for c in page] for page in pages]
+        assert sizes == [["alpha-1", "alpha-2"], ["alpha-3", "beta-1"], ["beta-2"]]
+        assert [c.name for c in client.blob_containers.list(group, name, filter="beta")] == ["beta-1", "beta-2"]
+        paged = client.blob_containers.list(group, name, maxpagesize="1", filter="alpha")
+        assert [c.name for c in paged] == ["alpha-1", "alpha-2", "alpha-3"]
+        everything = ["alpha-1", "alpha-2", "alpha-3", "beta-1", "beta-2"]
+        assert [c.name for c in client.blob_containers.list(group, name, include="deleted")] == everything
+        for bad in ({"maxpagesize": "0"}, {"maxpagesize": "many"}, {"include": "everything"}):
+            with pytest.raises(HttpResponseError) as refused:
+                client.blob_containers.list(group, name, **bad).next()
+            assert (refused.value.status_code, refused.value.error.code) == (400, "InvalidQueryParameterValue")
+
+
+def test_the_blob_service_properties_are_set_kept_and_checked(azlite, account, new_principal):
+    from azure.mgmt.storage.models import BlobServiceProperties, CorsRule, CorsRules, DeleteRetentionPolicy
+
+    group, name = account
+    with storage_client(azlite) as client:
+        rule = CorsRule(
+            allowed_origins=["https://app.example"],
+            allowed_methods=["GET", "PUT"],
+            max_age_in_seconds=300,
+            exposed_headers=["x-ms-meta-*"],
+            allowed_headers=["*"],
+        )
+        set_ = client.blob_services.set_service_properties(
+            group, name, BlobServiceProperties(cors=CorsRules(cors_rules=[rule]))
+        )
+        assert [r.allowed_origins for r in set_.cors.cors_rules] == [["https://app.example"]]
+        # A second PUT changes what it sends and keeps the CORS rules.
+        client.blob_services.set_service_properties(
+            group, name, BlobServiceProperties(delete_retention_policy=DeleteRetentionPolicy(enabled=True, days=7))
+        )
+        got = client.blob_services.get_service_properties(group, name)
+        assert (got.delete_retention_policy.enabled, got.delete_retention_policy.days) == (True, 7)
+        assert got.cors.cors_rules[0].max_age_in_seconds == 300
+        assert got.is_versioning_enabled is False
+
+        with pytest.raises(HttpResponseError) as refused:
+            client.blob_services.set_service_properties(
+                group, name, BlobServiceProperties(delete_retention_policy=DeleteRetentionPolicy(enabled=True, days=400))
+            )
+        assert (refused.value.status_code, refused.value.error.code) == (400, "InvalidRequestPropertyValue")
+        assert client.blob_services.get_service_properties(group, name).delete_retention_policy.days == 7
+
+        # An update of the account keeps the service's properties.
+        client.storage_accounts.update(group, name, {"tags": {"team": "a"}})
+        assert client.blob_services.get_service_properties(group, name).delete_retention_policy.days == 7
+
+    reader = new_principal("svc-reader")
+    assign(azlite, f"/subscriptions/{azlite.subscription_id}/resourceGroups/{group}", READER, reader.object_id)
+    with storage_client(azlite, reader.credential()) as client:
+        assert client.blob_services.get_service_properties(group, name).delete_retention_policy.days == 7
+        with pytest.raises(HttpResponseError) as denied:
+            client.blob_services.set_service_properties(group, name, BlobServiceProperties(is_versioning_enabled=True))
+        assert (denied.value.status_code, denied.value.error.code) == (403, "AuthorizationFailed")

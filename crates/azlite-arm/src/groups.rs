@@ -309,6 +309,7 @@ async fn delete(
         })
         .await?;
     arm.forget_assignments_at_or_below(&ResourceId::resource_group(s, &group.name));
+    arm.signal_content_freed();
     Ok(StatusCode::OK.into_response())
 }
 

@@ -89,6 +89,8 @@ pub struct Arm {
     resource_writes: tokio::sync::Mutex<()>,
     /// Tokens already verified: a client sends the same one on every request.
     signatures: azlite_token::SignatureCache,
+    /// Signalled after a delete that may leave content behind (see [`Arm::content_freed`]).
+    content_freed: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Arm {
@@ -148,11 +150,24 @@ impl Arm {
             assignment_writes: tokio::sync::Mutex::new(()),
             resource_writes: tokio::sync::Mutex::new(()),
             signatures: azlite_token::SignatureCache::default(),
+            content_freed: Arc::new(tokio::sync::Notify::new()),
         };
         for (principal, subscription) in owners {
             arm.ensure_owner(*principal, *subscription).await?;
         }
         Ok(arm)
+    }
+
+    /// Signalled after ARM deleted what may own blob or file content: a storage or Data
+    /// Lake account, a group, a blob container. ARM removes the metadata only; whoever holds
+    /// the content (the server) removes what nothing references any more.
+    pub fn content_freed(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.content_freed)
+    }
+
+    /// Tells the content's holder that a delete may have left content unreferenced.
+    pub(crate) fn signal_content_freed(&self) {
+        self.content_freed.notify_one();
     }
 
     async fn ensure_owner(
@@ -412,6 +427,8 @@ impl Arm {
                 let request = providers::Request {
                     caller: &caller,
                     method,
+                    path,
+                    headers,
                     query: &query,
                     body: &body,
                 };

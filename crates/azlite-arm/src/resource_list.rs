@@ -164,21 +164,9 @@ fn candidate(r: &Resource) -> Candidate<'_> {
     }
 }
 
-/// The absolute URL of the next page: this request with `$skiptoken` set (RPC: the
-/// `nextLink` is the referer plus a skip token).
+/// The absolute URL of the next page: this request with `$skiptoken` set.
 fn next_link((path, headers): (&str, &HeaderMap), query: &Query, token: &str) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("management.azure.com");
-    let mut serializer = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in &query.pairs {
-        if !key.eq_ignore_ascii_case("$skiptoken") {
-            serializer.append_pair(key, value);
-        }
-    }
-    serializer.append_pair("$skiptoken", token);
-    format!("https://{host}{path}?{}", serializer.finish())
+    query.next_link(crate::wire::host(headers), path, token)
 }
 
 /// A resource as `GenericResourceExpanded`.

@@ -51,6 +51,27 @@ impl Query {
         self.api_version.as_deref()
     }
 
+    /// The first value of the parameter `name`, which matches in any casing.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The absolute URL of the next page of a list at `host` and `path`: this query with
+    /// `$skiptoken` set to `token` (RPC: the `nextLink` is the referer plus a skip token).
+    pub(crate) fn next_link(&self, host: &str, path: &str, token: &str) -> String {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in &self.pairs {
+            if !key.eq_ignore_ascii_case("$skiptoken") {
+                serializer.append_pair(key, value);
+            }
+        }
+        serializer.append_pair("$skiptoken", token);
+        format!("https://{host}{path}?{}", serializer.finish())
+    }
+
     /// Any well-formed `YYYY-MM-DD[-suffix]` version is accepted: clients send many
     /// (reference §1.3), and azlite serves one behaviour for all.
     pub(crate) fn require_api_version(&self) -> Result<(), ArmError> {
@@ -94,6 +115,15 @@ pub(crate) fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ArmError> {
             format!("The request content was invalid and could not be deserialized: '{e}'."),
         )
     })
+}
+
+/// The host a request was sent to (what a `nextLink` names), `management.azure.com` when
+/// the request names none.
+pub(crate) fn host(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("management.azure.com")
 }
 
 /// A JSON answer with a status.

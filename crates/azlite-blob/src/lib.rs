@@ -114,6 +114,10 @@ pub struct Account {
     pub allow_shared_key: bool,
     /// `properties.isHnsEnabled` (a hierarchical namespace; false unless set).
     pub hierarchical_namespace: bool,
+    /// `sku.name`, e.g. `Standard_LRS` (Get Account Information answers it).
+    pub sku_name: String,
+    /// `kind`, e.g. `StorageV2`.
+    pub kind: String,
 }
 
 /// The Blob service.
@@ -238,6 +242,14 @@ impl Blob {
 }
 
 fn account_of(resource: &Resource, tenant: TenantId) -> Account {
+    let text = |pointer: &str, default: &str| {
+        resource
+            .body
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(default)
+            .to_owned()
+    };
     let flag = |name: &str| {
         resource
             .body
@@ -251,6 +263,8 @@ fn account_of(resource: &Resource, tenant: TenantId) -> Account {
         allow_public_access: flag("allowBlobPublicAccess").unwrap_or(false),
         allow_shared_key: flag("allowSharedKeyAccess").unwrap_or(true),
         hierarchical_namespace: flag("isHnsEnabled").unwrap_or(false),
+        sku_name: text("/sku/name", "Standard_LRS"),
+        kind: text("/kind", "StorageV2"),
     }
 }
 

@@ -187,7 +187,7 @@ async fn run(
         O::ListContainers => listing::list_containers(context).await,
         O::GetServiceProperties => get_service_properties(context).await,
         O::SetServiceProperties => set_service_properties(context, body).await,
-        O::GetAccountInformation => Ok(get_account_information()),
+        O::GetAccountInformation => Ok(get_account_information(context.account)),
         O::GetUserDelegationKey => get_user_delegation_key(context, body).await,
         O::CreateContainer(c) => containers::create_container(context, c).await,
         O::GetContainerProperties(c) | O::GetContainerMetadata(c) => {
@@ -276,21 +276,36 @@ async fn set_service_properties(context: &Context<'_>, body: Body) -> Result<Res
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-fn get_account_information() -> Response {
+/// Get Account Information: the account's SKU, kind and hierarchical namespace, as ARM
+/// stores them.
+fn get_account_information(account: &Account) -> Response {
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
-    headers.insert("x-ms-sku-name", HeaderValue::from_static("Standard_LRS"));
-    headers.insert("x-ms-account-kind", HeaderValue::from_static("StorageV2"));
-    headers.insert("x-ms-is-hns-enabled", HeaderValue::from_static("false"));
+    for (name, value) in [
+        ("x-ms-sku-name", account.sku_name.as_str()),
+        ("x-ms-account-kind", account.kind.as_str()),
+        (
+            "x-ms-is-hns-enabled",
+            if account.hierarchical_namespace {
+                "true"
+            } else {
+                "false"
+            },
+        ),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
     response
 }
 
 /// The largest `KeyInfo` document taken.
 const MAX_KEY_INFO_BYTES: usize = 4096;
 
-/// Get User Delegation Key: the key's identity, validity and signed fields are served
-/// here; its value comes from `azlite-storage-auth` once wired (a random 32-byte key until
-/// then, which no SAS verifier knows, so a SAS signed with it is refused).
+/// Get User Delegation Key: the key's identity, validity and signed fields, and its value
+/// derived from the user-delegation secret (`azlite-storage-auth`'s `udk`), so the SAS
+/// verifier derives the same key from a SAS's signed fields and never stores one.
 async fn get_user_delegation_key(context: &Context<'_>, body: Body) -> Result<Response, BlobError> {
     let bytes = axum::body::to_bytes(body, MAX_KEY_INFO_BYTES)
         .await

@@ -52,6 +52,10 @@ pub struct Config {
     /// the account is made at start (`azlite_arm::DEVELOPMENT_ACCOUNT`).
     #[serde(default)]
     pub blob_listen: Option<SocketAddr>,
+    /// When unreferenced content is removed while azlite runs. Not read from the file:
+    /// the defaults, which tests shorten.
+    #[serde(skip)]
+    pub content_sweep: crate::SweepTiming,
 }
 
 /// The host names (and suffixes) of the services, as Azure names them.
@@ -177,6 +181,7 @@ impl Config {
             demo: default_demo(),
             arc_key_directory: None,
             blob_listen: None,
+            content_sweep: crate::SweepTiming::default(),
         }
     }
 

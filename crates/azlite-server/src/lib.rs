@@ -10,6 +10,7 @@
 mod admin;
 pub mod config;
 mod connection;
+mod content_sweep;
 pub mod data_dir;
 mod demo;
 pub mod hosts;
@@ -37,6 +38,7 @@ pub use admin::PeerAddr;
 pub use azlite_arm::{DEVELOPMENT_ACCOUNT, DEVELOPMENT_KEY};
 pub use config::{Config, ConfigError, default_data_dir};
 pub use connection::{ConnectionInfo, LocalEndpoints};
+pub use content_sweep::SweepTiming;
 pub use data_dir::DataDirError;
 pub use demo::{Demo, DemoError};
 pub use tls::{LocalCa, TlsError};
@@ -95,6 +97,8 @@ pub struct Cloud {
     keyvault: Arc<azlite_keyvault::KeyVault>,
     datalake: Arc<azlite_datalake::DataLake>,
     blob: Arc<azlite_blob::Blob>,
+    /// Every service's extents (the sweep removes those nothing references).
+    content: Arc<dyn azlite_content::ExtentStore>,
     imds: Option<Arc<azlite_imds::Imds>>,
     demo: Option<Demo>,
     bootstrap: Arc<Bootstrap>,
@@ -197,7 +201,7 @@ impl Cloud {
         let blob = Arc::new(
             azlite_blob::Blob::new(
                 store.clone(),
-                content,
+                content.clone(),
                 sts.clone(),
                 dyn_clock.clone(),
                 arm.clone(),
@@ -263,6 +267,7 @@ impl Cloud {
             keyvault,
             datalake,
             blob,
+            content,
             imds,
             demo,
             bootstrap: Arc::new(bootstrap),
@@ -406,8 +411,15 @@ impl Cloud {
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let app = self.router();
         let expiry = self.blob.spawn_uncommitted_block_expiry();
+        let sweep = content_sweep::spawn(
+            self.store.clone(),
+            self.content.clone(),
+            self.arm.content_freed(),
+            self.config.content_sweep,
+        );
         serve::serve_tls(listener, self.acceptor.clone(), app, shutdown).await;
         expiry.abort();
+        sweep.abort();
     }
 }
 
@@ -441,29 +453,7 @@ async fn open_content(
     store
         .expire_uncommitted_blocks(now_ms - azlite_blob::UNCOMMITTED_BLOCK_LIFETIME_MS)
         .await?;
-    // One content directory holds every service's extents: an extent is an orphan only when
-    // neither Blob nor Data Lake references it.
-    let mut referenced: std::collections::HashSet<azlite_content::ExtentId> = store
-        .referenced_blob_extents()
-        .await?
-        .into_iter()
-        .map(azlite_content::ExtentId::from_uuid)
-        .collect();
-    for id in store.dls_referenced_extents().await? {
-        match id.parse() {
-            Ok(id) => {
-                referenced.insert(id);
-            }
-            Err(_) => tracing::warn!(extent = %id, "the store names an invalid extent id"),
-        }
-    }
-    let report = azlite_content::sweep::sweep_orphans(
-        &content,
-        &referenced,
-        std::time::Duration::ZERO,
-        true,
-    )
-    .await?;
+    let report = content_sweep::sweep_at_start(store, &content).await?;
     if report != azlite_content::sweep::SweepReport::default() {
         tracing::info!(
             incomplete = report.incomplete,

@@ -43,10 +43,19 @@ impl TestCloud {
 
     /// Starts azlite on an existing data directory (to test restarts).
     pub async fn start_in(data_dir: tempfile::TempDir) -> anyhow::Result<Self> {
+        Self::start_with(data_dir, |_| {}).await
+    }
+
+    /// Starts azlite on `data_dir` with the test defaults changed by `configure`.
+    pub async fn start_with(
+        data_dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
         let mut config = Config::with_data_dir(data_dir.path());
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         // Tests make what they need; the demo VM would be one more group in every list.
         config.demo = false;
+        configure(&mut config);
         let cloud = Cloud::open(config).await?;
         let listener = tokio::net::TcpListener::bind(cloud.config().listen).await?;
         let addr = listener.local_addr()?;

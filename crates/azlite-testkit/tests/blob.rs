@@ -33,6 +33,13 @@ fn client(cloud: &TestCloud, account: &str) -> reqwest::Client {
 
 /// Writes a storage account (and its group) into the store, as ARM will.
 async fn create_account(cloud: &TestCloud, properties: serde_json::Value) -> Account {
+    let body =
+        json!({ "kind": "StorageV2", "sku": { "name": "Standard_LRS" }, "properties": properties });
+    create_account_with(cloud, body).await
+}
+
+/// Writes a storage account with the stored `body` (kind, sku, properties).
+async fn create_account_with(cloud: &TestCloud, body: serde_json::Value) -> Account {
     let name = format!("st{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let subscription = cloud.info.subscription_id.parse().unwrap();
     let group = ResourceGroup {
@@ -56,7 +63,7 @@ async fn create_account(cloud: &TestCloud, properties: serde_json::Value) -> Acc
         name: name.clone(),
         location: "eastus".into(),
         tags: BTreeMap::new(),
-        body: json!({ "kind": "StorageV2", "sku": { "name": "Standard_LRS" }, "properties": properties }),
+        body,
         created_at: 0,
         updated_at: 0,
     };
@@ -164,6 +171,28 @@ async fn anonymous_requests_get_the_bearer_challenge_and_azure_headers() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn account_information_is_the_accounts_own() {
+    let cloud = TestCloud::start().await.unwrap();
+    let account = create_account_with(
+        &cloud,
+        json!({ "kind": "BlockBlobStorage", "sku": { "name": "Premium_ZRS" }, "properties": { "isHnsEnabled": true } }),
+    )
+    .await;
+    let token = cloud.owner_token(STORAGE_SCOPE).await.unwrap();
+    assign(&cloud, &account.id, DATA_READER, &oid(&token)).await;
+    let response = account
+        .request("GET", "/?restype=account&comp=properties", Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("x-ms-sku-name"), "Premium_ZRS");
+    assert_eq!(header("x-ms-account-kind"), "BlockBlobStorage");
+    assert_eq!(header("x-ms-is-hns-enabled"), "true");
 }
 
 #[tokio::test]

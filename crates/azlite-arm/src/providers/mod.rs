@@ -17,7 +17,7 @@ pub(crate) mod key_vault;
 pub(crate) mod managed_identity;
 pub(crate) mod storage;
 
-use axum::http::Method;
+use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use azlite_types::{ResourceId, SubscriptionId};
 
@@ -173,10 +173,22 @@ pub(crate) struct Request<'a> {
     pub(crate) caller: &'a Caller,
     /// The method (already checked against [`Operation::allows`]).
     pub(crate) method: &'a Method,
+    /// The path, as sent.
+    pub(crate) path: &'a str,
+    /// The headers, as sent.
+    pub(crate) headers: &'a HeaderMap,
     /// The query string.
     pub(crate) query: &'a Query,
     /// The body, as sent.
     pub(crate) body: &'a [u8],
+}
+
+impl Request<'_> {
+    /// The `nextLink` of a paged list: this request again, with `$skiptoken` set.
+    pub(crate) fn next_link(&self, token: &str) -> String {
+        self.query
+            .next_link(crate::wire::host(self.headers), self.path, token)
+    }
 }
 
 /// Runs a provider operation.

@@ -225,6 +225,7 @@ pub(crate) async fn one(
         _ => match existing {
             Some(found) => {
                 resources::delete_with_principals(arm, &authorized, &found).await?;
+                arm.signal_content_freed();
                 Ok(StatusCode::OK.into_response())
             }
             None => Ok(StatusCode::NO_CONTENT.into_response()),

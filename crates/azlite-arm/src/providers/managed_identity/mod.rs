@@ -80,6 +80,7 @@ pub(crate) async fn dispatch(
         method,
         query,
         body,
+        ..
     } = request;
     match operation {
         Operation::ListUserAssignedIdentities(s, group) => {

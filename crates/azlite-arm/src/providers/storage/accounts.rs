@@ -61,11 +61,16 @@ struct CheckName {
     resource_type: Option<String>,
 }
 
-/// An account as stored: SKU, kind and properties.
+/// Where the stored body keeps the blob service's properties (never shown on the account).
+const BLOB_SERVICE_FIELD: &str = "blobServiceProperties";
+
+/// An account as stored: SKU, kind, properties, and its blob service's properties once
+/// set through `blobServices/default`.
 pub(crate) struct StoredAccount {
     pub(crate) sku: Sku,
     pub(crate) kind: String,
     pub(crate) properties: AccountProperties,
+    pub(crate) blob_service: Option<Value>,
 }
 
 impl StoredAccount {
@@ -77,12 +82,17 @@ impl StoredAccount {
             sku: serde_json::from_value(field("sku")).map_err(parse)?,
             kind: serde_json::from_value(field("kind")).map_err(parse)?,
             properties: serde_json::from_value(field("properties")).map_err(parse)?,
+            blob_service: resource.body.get(BLOB_SERVICE_FIELD).cloned(),
         })
     }
 
-    /// The stored body: `sku`, `kind`, `properties`.
+    /// The stored body: `sku`, `kind`, `properties`, and the blob service's properties.
     pub(crate) fn body(&self) -> Value {
-        json!({ "sku": self.sku, "kind": self.kind, "properties": self.properties })
+        let mut body = json!({ "sku": self.sku, "kind": self.kind, "properties": self.properties });
+        if let Some(service) = &self.blob_service {
+            body[BLOB_SERVICE_FIELD] = service.clone();
+        }
+        body
     }
 }
 
@@ -137,6 +147,7 @@ pub(crate) async fn one(
         _ => match existing {
             Some(found) => {
                 resources::delete_with_principals(arm, &authorized, &found).await?;
+                arm.signal_content_freed();
                 Ok(StatusCode::OK.into_response())
             }
             None => Ok(StatusCode::NO_CONTENT.into_response()),
@@ -193,6 +204,7 @@ async fn put(
             properties: model::new_properties(sent, &sku, kind, &new)?,
             sku,
             kind: kind.to_owned(),
+            blob_service: None,
         };
         let stored = resources::stored(arm, resource, KIND, location, tags, account.body());
         let batch = WriteBatch {
@@ -209,6 +221,7 @@ async fn put(
         sku: model::update_sku(old.sku, put.sku, kind)?,
         properties: model::update_properties(sent, old.properties, kind)?,
         kind: kind.to_owned(),
+        blob_service: old.blob_service,
     };
     let stored = write(arm, resource, &found, tags, &account).await?;
     Ok(json(StatusCode::OK, account_json(&stored)))
@@ -234,6 +247,7 @@ async fn patch(
             kind,
         )?,
         kind: kind.to_owned(),
+        blob_service: old.blob_service,
     };
     let tags = patch.tags.unwrap_or_else(|| found.tags.clone());
     let stored = write(arm, resource, &found, tags, &account).await?;
@@ -241,7 +255,7 @@ async fn patch(
 }
 
 /// Stores an existing account anew (an upsert: `created_at` is kept).
-async fn write(
+pub(crate) async fn write(
     arm: &Arm,
     resource: &TrackedResource,
     found: &Resource,

@@ -1,12 +1,14 @@
 //! Blob containers through ARM (`Microsoft.Storage/storageAccounts/blobServices/containers`,
 //! SPEC-STG 2023-05-01 `BlobContainers_*`): create, get, update, delete and list, as
-//! azure-mgmt-storage and the portal use them; and `blobServices/default` (read).
+//! azure-mgmt-storage and the portal use them (the service itself is in
+//! [`super::blob_service`]).
 //!
 //! Containers live in the Blob metadata store ([`azlite_store::BlobStore`]), the same rows
 //! the Blob data plane reads and writes: a container made here is served at once on the
 //! account's blob endpoint, and one made there is listed here. A container deleted here
-//! takes its blobs with it; their content files are removed at the next start (ARM has no
-//! handle on content, as for a deleted account).
+//! takes its blobs with it; ARM has no handle on content, so it signals
+//! ([`Arm::content_freed`]) and the server's sweep removes the content once reads in
+//! progress had their grace, as for a deleted account.
 //!
 //! RBAC as in Azure: `…/blobServices/containers/read|write|delete` at the container's id
 //! (listing: `read` at the account's `blobServices/default`), checked before anything is
@@ -24,7 +26,7 @@ use serde_json::{Value, json};
 
 use super::STORAGE_ACCOUNTS as KIND;
 use super::accounts::StoredAccount;
-use crate::providers::TrackedResource;
+use crate::providers::{Request, TrackedResource};
 use crate::resources::{self, require_group};
 use crate::subscriptions::subscription_for;
 use crate::wire::{body, json, timestamp};
@@ -32,8 +34,6 @@ use crate::{Arm, ArmError, Caller};
 
 /// The ARM type of a container.
 const CONTAINER_TYPE: &str = "Microsoft.Storage/storageAccounts/blobServices/containers";
-/// The ARM type of the blob service.
-const SERVICE_TYPE: &str = "Microsoft.Storage/storageAccounts/blobServices";
 /// How many containers the store is asked for at once while listing.
 const PAGE: usize = 1000;
 
@@ -234,7 +234,7 @@ fn container_json(account: &ResourceId, record: &ContainerRecord, now_ms: i64) -
 
 /// The preamble of every call: the action at `scope`, then the subscription, the group
 /// and the account (404 `ResourceNotFound` for the account, as ARM words it).
-async fn preamble(
+pub(crate) async fn preamble(
     arm: &Arm,
     caller: &Caller,
     account: &TrackedResource,
@@ -252,30 +252,69 @@ async fn preamble(
     StoredAccount::of(&found)
 }
 
-/// `GET …/storageAccounts/{a}/blobServices/default/containers` (`BlobContainers_List`).
+/// `GET …/storageAccounts/{a}/blobServices/default/containers` (`BlobContainers_List`):
+/// every container, or with `$maxpagesize` pages of that many joined by `nextLink`
+/// (`$skipToken` is the last name of the page before); `$filter` is a name prefix, and
+/// `$include=deleted` adds nothing (azlite keeps no deleted containers).
 pub(crate) async fn list(
     arm: &Arm,
-    caller: &Caller,
+    request: &Request<'_>,
     account: &TrackedResource,
 ) -> Result<Response, ArmError> {
+    let (caller, query) = (request.caller, request.query);
     let scope = service_id(&account.id)?;
     preamble(arm, caller, account, &scope, &action("read")).await?;
+    let page_size = match query.get("$maxpagesize") {
+        None => None,
+        Some(sent) => match sent.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Some(n),
+            _ => return Err(invalid_query("$maxpagesize", sent)),
+        },
+    };
+    if let Some(include) = query.get("$include")
+        && !include.eq_ignore_ascii_case("deleted")
+    {
+        return Err(invalid_query("$include", include));
+    }
+    let prefix = query.get("$filter").unwrap_or_default();
     let now = now_ms(arm);
     let mut value = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
+    let mut after = query.skip_token.clone();
+    let wanted = page_size.unwrap_or(usize::MAX);
+    while value.len() < wanted {
+        // One more than the page asks, to know whether a next page exists.
+        let ask = (wanted - value.len()).saturating_add(1).min(PAGE);
         let page = arm
             .store
-            .list_containers(&account.id, "", after.as_deref(), PAGE)
+            .list_containers(&account.id, prefix, after.as_deref(), ask)
             .await?;
-        let full = page.len() == PAGE;
-        after = page.last().map(|c| c.name.clone());
-        value.extend(page.iter().map(|c| container_json(&account.id, c, now)));
+        let full = page.len() == ask;
+        for container in page.iter().take(wanted - value.len()) {
+            value.push(container_json(&account.id, container, now));
+            after = Some(container.name.clone());
+        }
         if !full {
+            after = None;
             break;
         }
     }
-    Ok(json(StatusCode::OK, json!({ "value": value })))
+    let mut body = json!({ "value": value });
+    if let (Some(_), Some(last)) = (page_size, after) {
+        body["nextLink"] = json!(request.next_link(&last));
+    }
+    Ok(json(StatusCode::OK, body))
+}
+
+/// The largest `$maxpagesize` (the data plane's largest `maxresults`).
+const MAX_PAGE_SIZE: usize = 5000;
+
+fn invalid_query(name: &str, value: &str) -> ArmError {
+    ArmError::bad_request(
+        "InvalidQueryParameterValue",
+        format!(
+            "Value for one of the query parameters specified in the request URI is invalid: {name}={value}."
+        ),
+    )
 }
 
 /// `GET|PUT|PATCH|DELETE …/blobServices/default/containers/{name}`.
@@ -431,44 +470,15 @@ async fn delete(
         .delete_container(&account.id, &found.name, found.generation)
         .await
     {
-        Ok(freed) => {
-            tracing::debug!(
-                extents = freed.len(),
-                "container deleted through ARM; its content goes at the next start"
-            );
+        Ok(_freed) => {
+            // Blobs that another request is still reading keep their extents until the
+            // server's sweep, after the read grace.
+            arm.signal_content_freed();
             Ok(StatusCode::OK.into_response())
         }
         Err(StoreError::Changed(_)) => Err(changed()),
         Err(other) => Err(other.into()),
     }
-}
-
-/// `GET …/storageAccounts/{a}/blobServices/default` (`BlobServices_GetServiceProperties`):
-/// the account's SKU and the properties azlite applies (none: no CORS rules, no delete
-/// retention, no versioning).
-pub(crate) async fn service(
-    arm: &Arm,
-    caller: &Caller,
-    account: &TrackedResource,
-) -> Result<Response, ArmError> {
-    let id = service_id(&account.id)?;
-    let stored = preamble(arm, caller, account, &id, &format!("{SERVICE_TYPE}/read")).await?;
-    Ok(json(
-        StatusCode::OK,
-        json!({
-            "id": id,
-            "name": "default",
-            "type": SERVICE_TYPE,
-            "sku": { "name": stored.sku.name, "tier": stored.sku.tier },
-            "properties": {
-                "cors": { "corsRules": [] },
-                "deleteRetentionPolicy": { "enabled": false, "allowPermanentDelete": false },
-                "containerDeleteRetentionPolicy": { "enabled": false },
-                "isVersioningEnabled": false,
-                "changeFeed": { "enabled": false },
-            },
-        }),
-    ))
 }
 
 #[cfg(test)]

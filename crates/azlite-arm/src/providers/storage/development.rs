@@ -119,6 +119,7 @@ impl Arm {
             properties: model::new_properties(sent, &sku, kind, &new)?,
             sku,
             kind: kind.to_owned(),
+            blob_service: None,
         };
         let stored = resources::stored(
             self,

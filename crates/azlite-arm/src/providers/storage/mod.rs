@@ -15,6 +15,7 @@
 pub(crate) mod account_model;
 pub(crate) mod accounts;
 pub(crate) mod blob_containers;
+pub(crate) mod blob_service;
 pub(crate) mod development;
 pub(crate) mod keys;
 pub(crate) mod sas;
@@ -49,7 +50,8 @@ pub(crate) enum Operation {
     ListServiceSas(TrackedResource),
     /// `POST …/storageAccounts/{name}/ListAccountSas` (`StorageAccounts_ListAccountSAS`)
     ListAccountSas(TrackedResource),
-    /// `GET …/storageAccounts/{name}/blobServices/default` (`BlobServices_GetServiceProperties`)
+    /// `GET|PUT …/storageAccounts/{name}/blobServices/default`
+    /// (`BlobServices_GetServiceProperties`, `_SetServiceProperties`)
     BlobService(TrackedResource),
     /// `GET …/storageAccounts/{name}/blobServices/default/containers` (`BlobContainers_List`)
     ListContainers(TrackedResource),
@@ -68,7 +70,8 @@ impl Operation {
             Self::Account(_) | Self::Container(..) => {
                 [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
             }
-            Self::BlobService(_) | Self::ListContainers(_) => method == Method::GET,
+            Self::BlobService(_) => [Method::GET, Method::PUT].contains(method),
+            Self::ListContainers(_) => method == Method::GET,
             Self::ListKeys(_)
             | Self::RegenerateKey(_)
             | Self::ListServiceSas(_)
@@ -163,8 +166,12 @@ pub(crate) async fn dispatch(
         Operation::ListAccountSas(resource) => {
             sas::list_account_sas_token(arm, caller, &resource, body).await
         }
-        Operation::BlobService(resource) => blob_containers::service(arm, caller, &resource).await,
-        Operation::ListContainers(resource) => blob_containers::list(arm, caller, &resource).await,
+        Operation::BlobService(resource) => {
+            blob_service::service(arm, caller, method, &resource, body).await
+        }
+        Operation::ListContainers(resource) => {
+            blob_containers::list(arm, &request, &resource).await
+        }
         Operation::Container(resource, container) => {
             blob_containers::one(arm, caller, method, &resource, &container, body).await
         }
