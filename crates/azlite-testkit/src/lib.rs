@@ -17,6 +17,19 @@ use azlite_server::{Cloud, Config, ConnectionInfo};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+/// The `oid` claim of a token azlite issued (read, not verified: the test holds the token).
+pub fn oid(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    claims["oid"].as_str().expect("an oid").to_owned()
+}
+
 /// A running azlite and a client for it. Dropping it stops the server.
 pub struct TestCloud {
     /// Where the server listens.
@@ -249,6 +262,45 @@ impl TestCloud {
                 .to_owned(),
             token: body["access_token"].as_str().expect("a token").to_owned(),
         }
+    }
+
+    /// Gives `principal` the role with GUID `role` at `scope`, as the owner; panics unless
+    /// ARM answers 201.
+    pub async fn assign_role(&self, scope: &str, role: &str, principal: &str) {
+        let body = serde_json::json!({ "properties": {
+            "roleDefinitionId": format!(
+                "/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+                self.info.subscription_id
+            ),
+            "principalId": principal,
+        }});
+        let path = format!(
+            "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
+            uuid::Uuid::new_v4()
+        );
+        let owner = self.owner_arm_token().await;
+        let (status, answer) = self
+            .arm(&owner, "PUT", &path, Some(body), "2022-04-01")
+            .await;
+        assert_eq!(status, 201, "{answer}");
+    }
+
+    /// The owner's object id.
+    pub async fn owner_object_id(&self) -> String {
+        oid(&self.owner_arm_token().await)
+    }
+
+    /// A client that trusts the local CA, never uses a proxy, follows no redirect, and
+    /// reaches `host` (e.g. `acct.blob.core.windows.net`) at this server.
+    pub fn client_for(&self, host: &str) -> reqwest::Client {
+        let ca = std::fs::read(&self.info.ca_certificate).expect("the CA certificate");
+        reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&ca).expect("a PEM certificate")])
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(host, self.addr)
+            .build()
+            .expect("a client")
     }
 
     /// The id path of a resource group of the default subscription.

@@ -64,14 +64,7 @@ async fn create(a: &Attack, group: &str, resource_type: &str, name: &str, body: 
 
 /// A client that reaches `host` at the test listener.
 fn client(a: &Attack, host: &str) -> reqwest::Client {
-    let ca = std::fs::read(&a.cloud.info.ca_certificate).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve(host, a.cloud.addr)
-        .build()
-        .unwrap()
+    a.cloud.client_for(host)
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use azlite_store::{Resource, ResourceGroup, WriteBatch};
-use azlite_testkit::TestCloud;
+use azlite_testkit::{TestCloud, oid};
 use base64::Engine;
 use serde_json::json;
 
@@ -22,13 +22,7 @@ struct Account {
 }
 
 fn client(cloud: &TestCloud, account: &str) -> reqwest::Client {
-    let ca = std::fs::read(&cloud.info.ca_certificate).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .no_proxy()
-        .resolve(&format!("{account}.blob.core.windows.net"), cloud.addr)
-        .build()
-        .unwrap()
+    cloud.client_for(&format!("{account}.blob.core.windows.net"))
 }
 
 /// Writes a storage account (and its group) into the store, as ARM will.
@@ -82,35 +76,6 @@ async fn create_account_with(cloud: &TestCloud, body: serde_json::Value) -> Acco
         name,
         id,
     }
-}
-
-async fn assign(cloud: &TestCloud, scope: &str, role: &str, principal: &str) {
-    let owner = cloud.owner_arm_token().await;
-    let body = json!({ "properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", cloud.info.subscription_id),
-        "principalId": principal,
-        "principalType": "ServicePrincipal",
-    }});
-    let path = format!(
-        "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
-    );
-    let (status, answer) = cloud
-        .arm(&owner, "PUT", &path, Some(body), "2022-04-01")
-        .await;
-    assert_eq!(status, 201, "{answer}");
-}
-
-/// The owner's object id (from its token).
-fn oid(token: &str) -> String {
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["oid"].as_str().unwrap().to_owned()
 }
 
 impl Account {
@@ -182,7 +147,9 @@ async fn account_information_is_the_accounts_own() {
     )
     .await;
     let token = cloud.owner_token(STORAGE_SCOPE).await.unwrap();
-    assign(&cloud, &account.id, DATA_READER, &oid(&token)).await;
+    cloud
+        .assign_role(&account.id, DATA_READER, &oid(&token))
+        .await;
     let response = account
         .request("GET", "/?restype=account&comp=properties", Some(&token))
         .send()
@@ -259,7 +226,9 @@ async fn bearer_tokens_are_checked_and_data_needs_a_data_role() {
         .owner_v1_token(&format!("https://{}.blob.core.windows.net/", account.name))
         .await
         .unwrap();
-    assign(&cloud, &account.id, DATA_READER, &oid(&token)).await;
+    cloud
+        .assign_role(&account.id, DATA_READER, &oid(&token))
+        .await;
     let response = account
         .request("GET", "/box1?restype=container&comp=list", Some(&own))
         .send()
@@ -281,7 +250,9 @@ async fn blobs_blocks_ranges_conditions_leases_and_listings() {
     let cloud = TestCloud::start().await.unwrap();
     let account = create_account(&cloud, json!({})).await;
     let token = cloud.owner_token(STORAGE_SCOPE).await.unwrap();
-    assign(&cloud, &account.id, DATA_OWNER, &oid(&token)).await;
+    cloud
+        .assign_role(&account.id, DATA_OWNER, &oid(&token))
+        .await;
     let t = Some(token.as_str());
     let send = |r: reqwest::RequestBuilder| async move { r.send().await.unwrap() };
 
@@ -678,7 +649,9 @@ async fn content_survives_a_restart_and_orphans_are_swept() {
     let cloud = TestCloud::start().await.unwrap();
     let account = create_account(&cloud, json!({})).await;
     let token = cloud.owner_token(STORAGE_SCOPE).await.unwrap();
-    assign(&cloud, &account.id, DATA_OWNER, &oid(&token)).await;
+    cloud
+        .assign_role(&account.id, DATA_OWNER, &oid(&token))
+        .await;
     let t = Some(token.as_str());
     account
         .request("PUT", "/keep?restype=container", t)

@@ -2,25 +2,13 @@
 //! start): a block staged and never committed is gone once the service's clock has moved
 //! more than a week on, while a fresh one stays.
 
-use azlite_testkit::TestCloud;
-use base64::Engine;
+use azlite_testkit::{TestCloud, oid};
 use serde_json::json;
 
 const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
 const DATA_OWNER: &str = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
 const VERSION: &str = "2021-08-06";
 const API: &str = "2023-05-01";
-
-fn oid(token: &str) -> String {
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["oid"].as_str().unwrap().to_owned()
-}
 
 async fn move_clock(cloud: &TestCloud, seconds: i64) {
     let token = cloud.owner_arm_token().await;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use azlite_store::{Resource, ResourceGroup, WriteBatch};
-use azlite_testkit::TestCloud;
+use azlite_testkit::{TestCloud, oid};
 use serde_json::{Value, json};
 
 const DATALAKE: &str = "https://datalake.azure.net/";
@@ -15,14 +15,7 @@ const ACCOUNT: &str = "tutorialdls";
 /// A client that reaches `<account>.azuredatalakestore.net` at the test listener, and
 /// never follows redirects (the tests look at them).
 fn client(cloud: &TestCloud) -> reqwest::Client {
-    let ca = std::fs::read(&cloud.info.ca_certificate).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve(&format!("{ACCOUNT}.azuredatalakestore.net"), cloud.addr)
-        .build()
-        .unwrap()
+    cloud.client_for(&format!("{ACCOUNT}.azuredatalakestore.net"))
 }
 
 /// The account, written to the store as ARM writes it.
@@ -135,19 +128,6 @@ impl Lake {
     }
 }
 
-/// The `oid` claim of a token.
-fn oid_of(token: &str) -> String {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["oid"].as_str().unwrap().to_owned()
-}
-
 /// How many files (not folders) are under `dir`.
 fn files_under(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
@@ -214,7 +194,7 @@ async fn the_tutorial_as_written_with_the_acl_model_enforced() {
     assert_eq!(folder["type"], "DIRECTORY");
     assert_eq!(folder["permission"], "770");
     assert_eq!(folder["length"], 0);
-    assert_eq!(folder["owner"].as_str().unwrap(), oid_of(&owner));
+    assert_eq!(folder["owner"].as_str().unwrap(), oid(&owner));
     assert_eq!(body["FileStatuses"]["continuationToken"], "");
 
     // The tutorial's upload: 307 to write=true, then 201 with the same Location.
@@ -317,7 +297,7 @@ async fn the_tutorial_as_written_with_the_acl_model_enforced() {
         .json(
             &token,
             "PUT",
-            &format!("/TestFolder/Test1.txt?op=SETOWNER&owner={}", oid_of(&owner)),
+            &format!("/TestFolder/Test1.txt?op=SETOWNER&owner={}", oid(&owner)),
         )
         .await;
     assert_eq!(status, 403);

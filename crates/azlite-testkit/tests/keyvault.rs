@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use azlite_store::{Resource, ResourceGroup, WriteBatch};
-use azlite_testkit::TestCloud;
-use base64::Engine;
+use azlite_testkit::{TestCloud, oid};
 use serde_json::{Value, json};
 
 const VAULT_SCOPE: &str = "https://vault.azure.net/.default";
@@ -94,18 +93,6 @@ fn policy(cloud: &TestCloud, object_id: &str, secrets: &[&str]) -> Value {
         "objectId": object_id,
         "permissions": {"keys": [], "secrets": secrets, "certificates": [], "storage": []},
     })
-}
-
-/// The `oid` of a token.
-fn oid(token: &str) -> String {
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["oid"].as_str().unwrap().to_owned()
 }
 
 /// A new service principal with a token for Key Vault.
@@ -721,23 +708,6 @@ async fn access_policies_grant_exactly_their_permissions() {
     assert_eq!(status, 403);
 }
 
-async fn assign(cloud: &TestCloud, scope: &str, role: &str, principal: &str) {
-    let owner = cloud.owner_arm_token().await;
-    let body = json!({ "properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", cloud.info.subscription_id),
-        "principalId": principal,
-        "principalType": "ServicePrincipal",
-    }});
-    let path = format!(
-        "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
-    );
-    let (status, answer) = cloud
-        .arm(&owner, "PUT", &path, Some(body), "2022-04-01")
-        .await;
-    assert_eq!(status, 201, "{answer}");
-}
-
 #[tokio::test]
 async fn an_rbac_vault_checks_data_actions_of_role_assignments() {
     let cloud = TestCloud::start().await.unwrap();
@@ -752,14 +722,10 @@ async fn an_rbac_vault_checks_data_actions_of_role_assignments() {
         json!({"enableRbacAuthorization": true, "accessPolicies": [policy(&cloud, &user_oid, &["all"])]}),
     )
     .await;
-    assign(&cloud, &vault.id, SECRETS_USER, &user_oid).await;
-    assign(
-        &cloud,
-        &cloud.group_path("kv-rg"),
-        SECRETS_OFFICER,
-        &officer_oid,
-    )
-    .await;
+    cloud.assign_role(&vault.id, SECRETS_USER, &user_oid).await;
+    cloud
+        .assign_role(&cloud.group_path("kv-rg"), SECRETS_OFFICER, &officer_oid)
+        .await;
 
     // The owner of the subscription has no data actions.
     let (status, _, refused) = vault

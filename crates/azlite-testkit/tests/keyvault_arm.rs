@@ -55,26 +55,6 @@ fn policy(tenant: &str, object: &str, secrets: &[&str]) -> Value {
     json!({ "tenantId": tenant, "objectId": object, "permissions": { "secrets": secrets } })
 }
 
-async fn assign(cloud: &TestCloud, scope: &str, role: &str, principal: &str) {
-    let body = json!({ "properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", cloud.info.subscription_id),
-        "principalId": principal,
-    }});
-    let path = format!(
-        "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
-    );
-    let (status, body) = call(
-        cloud,
-        &cloud.owner_arm_token().await,
-        "PUT",
-        &path,
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-}
-
 #[tokio::test]
 async fn a_vault_is_created_read_listed_updated_and_deleted() {
     let cloud = TestCloud::start().await.unwrap();
@@ -615,13 +595,9 @@ async fn rbac_guards_every_vault_operation() {
     assert_eq!(status, 201);
     let reader = cloud.new_principal("kv-reader").await;
     let nobody = cloud.new_principal("kv-nobody").await;
-    assign(
-        &cloud,
-        &cloud.group_path("kv-rbac"),
-        READER,
-        &reader.object_id,
-    )
-    .await;
+    cloud
+        .assign_role(&cloud.group_path("kv-rbac"), READER, &reader.object_id)
+        .await;
     let policies = json!({ "properties": { "accessPolicies": [policy(&tenant, &reader.object_id, &["get"])] } });
     let check = format!(
         "/subscriptions/{}/providers/Microsoft.KeyVault/checkNameAvailability",
@@ -720,13 +696,13 @@ async fn rbac_guards_every_vault_operation() {
     )
     .await;
     assert_eq!(status, 403);
-    assign(
-        &cloud,
-        &format!("/subscriptions/{}", cloud.info.subscription_id),
-        READER,
-        &reader.object_id,
-    )
-    .await;
+    cloud
+        .assign_role(
+            &format!("/subscriptions/{}", cloud.info.subscription_id),
+            READER,
+            &reader.object_id,
+        )
+        .await;
     let (status, body) = call(
         &cloud,
         &reader.token,
@@ -739,7 +715,7 @@ async fn rbac_guards_every_vault_operation() {
 
     // A role assignment on the vault is deleted with it (a soft delete too): the vault
     // recovered under the same id does not get it back.
-    assign(&cloud, &path, READER, &nobody.object_id).await;
+    cloud.assign_role(&path, READER, &nobody.object_id).await;
     let (status, _) = call(&cloud, &nobody.token, "GET", &path, None).await;
     assert_eq!(status, 200);
     let (status, _) = call(&cloud, &owner, "DELETE", &path, None).await;

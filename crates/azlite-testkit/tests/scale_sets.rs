@@ -52,16 +52,7 @@ async fn create_identity(cloud: &TestCloud, rg: &str, name: &str) -> Value {
 }
 
 async fn assign(cloud: &TestCloud, scope: &str, role: &str, principal: &Principal) {
-    let body = json!({ "properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", cloud.info.subscription_id),
-        "principalId": principal.object_id,
-    }});
-    let path = format!(
-        "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
-    );
-    let (status, body) = owned(cloud, "PUT", &path, Some(body)).await;
-    assert_eq!(status, 201, "{body}");
+    cloud.assign_role(scope, role, &principal.object_id).await;
 }
 
 /// A scale set body as `az vmss create` would send the parts azlite keeps.

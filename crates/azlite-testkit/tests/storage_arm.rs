@@ -79,20 +79,6 @@ async fn list_keys(cloud: &TestCloud, token: &str, path: &str) -> Vec<(String, S
     keys(&body)
 }
 
-async fn assign(cloud: &TestCloud, scope: &str, role: &str, principal: &str) {
-    let body = json!({ "properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", cloud.info.subscription_id),
-        "principalId": principal,
-    }});
-    let path = format!(
-        "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
-    );
-    let owner = cloud.owner_arm_token().await;
-    let (status, body) = call(cloud, &owner, "PUT", &path, Some(body)).await;
-    assert_eq!(status, 201, "{body}");
-}
-
 #[tokio::test]
 async fn an_account_is_created_read_listed_updated_and_deleted_with_its_keys() {
     let cloud = TestCloud::start().await.unwrap();
@@ -402,21 +388,15 @@ async fn the_key_actions_need_their_own_permissions() {
     let reader = cloud.new_principal("st-reader").await;
     let operator = cloud.new_principal("st-key-operator").await;
     let contributor = cloud.new_principal("st-contributor").await;
-    assign(
-        &cloud,
-        &cloud.group_path("st-rbac"),
-        READER,
-        &reader.object_id,
-    )
-    .await;
-    assign(&cloud, &path, KEY_OPERATOR, &operator.object_id).await;
-    assign(
-        &cloud,
-        &path,
-        STORAGE_ACCOUNT_CONTRIBUTOR,
-        &contributor.object_id,
-    )
-    .await;
+    cloud
+        .assign_role(&cloud.group_path("st-rbac"), READER, &reader.object_id)
+        .await;
+    cloud
+        .assign_role(&path, KEY_OPERATOR, &operator.object_id)
+        .await;
+    cloud
+        .assign_role(&path, STORAGE_ACCOUNT_CONTRIBUTOR, &contributor.object_id)
+        .await;
 
     let (status, _) = call(&cloud, &reader.token, "GET", &path, None).await;
     assert_eq!(status, 200);
@@ -537,7 +517,7 @@ async fn the_tutorials_list_service_sas_request_gets_a_token_signed_with_key1() 
 
     // A reader may not; a regenerated key1 signs differently.
     let reader = cloud.new_principal("sas-reader").await;
-    assign(&cloud, &path, READER, &reader.object_id).await;
+    cloud.assign_role(&path, READER, &reader.object_id).await;
     let (status, denied) = send(reader.token.clone()).await;
     assert_eq!(status, 403, "{denied}");
     assert!(

@@ -19,20 +19,6 @@ async fn call(
     cloud.arm(token, method, path, body, API).await
 }
 
-async fn assign(cloud: &TestCloud, scope: &str, role: &str, principal: &str) {
-    let body = json!({ "properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role}", cloud.info.subscription_id),
-        "principalId": principal,
-    }});
-    let path = format!(
-        "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
-    );
-    let owner = cloud.owner_arm_token().await;
-    let (status, body) = call(cloud, &owner, "PUT", &path, Some(body)).await;
-    assert_eq!(status, 201, "{body}");
-}
-
 /// A group and an account in it; answers the account's path.
 async fn account(cloud: &TestCloud, owner: &str, group: &str, name: &str) -> String {
     let (status, body) = call(
@@ -75,20 +61,16 @@ async fn container_actions_are_checked_at_the_containers_scope() {
     let nobody = cloud.new_principal("ctr-nobody").await;
     let scoped = cloud.new_principal("ctr-scoped").await;
     let reader = cloud.new_principal("ctr-reader").await;
-    assign(
-        &cloud,
-        &format!("{containers}/mine"),
-        STORAGE_BLOB_DATA_CONTRIBUTOR,
-        &scoped.object_id,
-    )
-    .await;
-    assign(
-        &cloud,
-        &cloud.group_path("ctr-rbac"),
-        READER,
-        &reader.object_id,
-    )
-    .await;
+    cloud
+        .assign_role(
+            &format!("{containers}/mine"),
+            STORAGE_BLOB_DATA_CONTRIBUTOR,
+            &scoped.object_id,
+        )
+        .await;
+    cloud
+        .assign_role(&cloud.group_path("ctr-rbac"), READER, &reader.object_id)
+        .await;
 
     // No role: 403 whether or not the container exists, and for the list.
     for path in [

@@ -53,16 +53,8 @@ async fn account(cloud: &TestCloud, group: &str, name: &str, containers: &[&str]
         json!({ "location": "westeurope", "sku": { "name": "Standard_LRS" }, "kind": "StorageV2" });
     let (status, answer) = arm(cloud, "PUT", &path, Some(body)).await;
     assert_eq!(status, 200, "{answer}");
-    let role = json!({ "properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{DATA_OWNER}", cloud.info.subscription_id),
-        "principalId": owner_object_id(cloud).await,
-    }});
-    let assignment = format!(
-        "{path}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
-    );
-    let (status, answer) = arm(cloud, "PUT", &assignment, Some(role)).await;
-    assert_eq!(status, 201, "{answer}");
+    let owner = cloud.owner_object_id().await;
+    cloud.assign_role(&path, DATA_OWNER, &owner).await;
     for container in containers {
         let container_path = format!("{path}/blobServices/default/containers/{container}");
         let (status, answer) = arm(cloud, "PUT", &container_path, Some(json!({}))).await;
@@ -71,29 +63,9 @@ async fn account(cloud: &TestCloud, group: &str, name: &str, containers: &[&str]
     path
 }
 
-/// The owner's object id, from its token.
-async fn owner_object_id(cloud: &TestCloud) -> String {
-    use base64::Engine;
-    let token = cloud.owner_arm_token().await;
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["oid"].as_str().unwrap().to_owned()
-}
-
 /// A client that reaches `<account>.blob.core.windows.net` at the test server.
 fn blob_client(cloud: &TestCloud, account: &str) -> reqwest::Client {
-    let ca = std::fs::read(&cloud.info.ca_certificate).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .no_proxy()
-        .resolve(&format!("{account}.blob.core.windows.net"), cloud.addr)
-        .build()
-        .unwrap()
+    cloud.client_for(&format!("{account}.blob.core.windows.net"))
 }
 
 fn blob_url(cloud: &TestCloud, account: &str, container: &str, blob: &str) -> String {
