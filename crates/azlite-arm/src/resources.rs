@@ -169,6 +169,45 @@ pub(crate) fn stored(
     }
 }
 
+/// Stores a tracked resource with `body` (an upsert: the store keeps `created_at`) and
+/// answers what was stored.
+pub(crate) async fn write_tracked(
+    arm: &Arm,
+    resource: &TrackedResource,
+    kind: Kind,
+    location: String,
+    tags: BTreeMap<String, String>,
+    body: Value,
+) -> Result<Resource, ArmError> {
+    let stored = stored(arm, resource, kind, location, tags, body);
+    arm.store
+        .apply(WriteBatch {
+            resources: vec![stored.clone()],
+            ..Default::default()
+        })
+        .await?;
+    Ok(stored)
+}
+
+/// Refuses, with 409 `code` and `message`, a name of `kind` held by another resource
+/// anywhere (vault and account names are global: they name a data-plane host).
+pub(crate) async fn require_free_name(
+    arm: &Arm,
+    resource: &TrackedResource,
+    kind: Kind,
+    code: &'static str,
+    message: String,
+) -> Result<(), ArmError> {
+    let holders = arm
+        .store
+        .find_resources_by_name(&type_name(kind), &resource.name)
+        .await?;
+    if holders.iter().any(|r| r.id != resource.id) {
+        return Err(ArmError::new(StatusCode::CONFLICT, code, message));
+    }
+    Ok(())
+}
+
 /// A new managed identity's service principal: random object and client ids, in the
 /// subscription's tenant, tied to the ARM id it belongs to (`xms_mirid`).
 pub(crate) fn new_principal(

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use azlite_store::{Resource, WriteBatch};
+use azlite_store::Resource;
 use azlite_types::{ResourceId, SubscriptionId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -309,14 +309,7 @@ async fn write(
     properties: &AccountProperties,
 ) -> Result<Resource, ArmError> {
     let body = json!({ "properties": properties });
-    let stored = resources::stored(arm, resource, KIND, location, tags, body);
-    arm.store
-        .apply(WriteBatch {
-            resources: vec![stored.clone()],
-            ..Default::default()
-        })
-        .await?;
-    Ok(stored)
+    resources::write_tracked(arm, resource, KIND, location, tags, body).await
 }
 
 /// `POST /subscriptions/{s}/providers/Microsoft.DataLakeStore/locations/{l}/checkNameAvailability`

@@ -234,18 +234,14 @@ async fn require_free_name(arm: &Arm, resource: &TrackedResource) -> Result<(), 
             })
             .await?;
     }
-    let holders = arm
-        .store
-        .find_resources_by_name(&type_name(KIND), &resource.name)
-        .await?;
-    if holders.iter().any(|r| r.id != resource.id) {
-        return Err(ArmError::new(
-            StatusCode::CONFLICT,
-            "VaultAlreadyExists",
-            vault_model::name_taken_message(&resource.name),
-        ));
-    }
-    Ok(())
+    resources::require_free_name(
+        arm,
+        resource,
+        KIND,
+        "VaultAlreadyExists",
+        vault_model::name_taken_message(&resource.name),
+    )
+    .await
 }
 
 /// Creates (201) or replaces (200) a vault.
@@ -315,14 +311,7 @@ async fn write(
     properties: &VaultProperties,
 ) -> Result<Resource, ArmError> {
     let body = json!({ "properties": properties });
-    let stored = resources::stored(arm, resource, KIND, location, tags, body);
-    arm.store
-        .apply(WriteBatch {
-            resources: vec![stored.clone()],
-            ..Default::default()
-        })
-        .await?;
-    Ok(stored)
+    resources::write_tracked(arm, resource, KIND, location, tags, body).await
 }
 
 /// `PUT …/vaults/{name}/accessPolicies/{kind}`: merges the given entries into the vault's

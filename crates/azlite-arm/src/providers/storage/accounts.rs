@@ -157,18 +157,14 @@ pub(crate) async fn one(
 
 /// Refuses a name held by another account anywhere (names are global).
 async fn require_free_name(arm: &Arm, resource: &TrackedResource) -> Result<(), ArmError> {
-    let holders = arm
-        .store
-        .find_resources_by_name(&type_name(KIND), &resource.name)
-        .await?;
-    if holders.iter().any(|r| r.id != resource.id) {
-        return Err(ArmError::new(
-            StatusCode::CONFLICT,
-            "StorageAccountAlreadyTaken",
-            model::name_taken_message(&resource.name),
-        ));
-    }
-    Ok(())
+    resources::require_free_name(
+        arm,
+        resource,
+        KIND,
+        "StorageAccountAlreadyTaken",
+        model::name_taken_message(&resource.name),
+    )
+    .await
 }
 
 /// Creates an account with its two keys, or updates an existing one with what the body
@@ -263,14 +259,7 @@ pub(crate) async fn write(
     account: &StoredAccount,
 ) -> Result<Resource, ArmError> {
     let location = found.location.clone();
-    let stored = resources::stored(arm, resource, KIND, location, tags, account.body());
-    arm.store
-        .apply(WriteBatch {
-            resources: vec![stored.clone()],
-            ..Default::default()
-        })
-        .await?;
-    Ok(stored)
+    resources::write_tracked(arm, resource, KIND, location, tags, account.body()).await
 }
 
 /// `POST /subscriptions/{s}/providers/Microsoft.Storage/checkNameAvailability`: whether an
