@@ -43,13 +43,18 @@ pub(crate) async fn dispatch(
     if let Some(only) = parts.extensions.get::<crate::development::OnlyAccount>() {
         only.check(host)?;
     }
-    let Some(account) = blob.find_account(&host.account).await? else {
+    let found = match parts.extensions.get::<crate::FoundAccount>() {
+        Some(found) if found.0.name == host.account => Some(std::sync::Arc::clone(&found.0)),
+        _ => blob.find_account(&host.account).await?,
+    };
+    let Some(account) = found else {
         return Err(BlobError::new(
             StatusCode::NOT_FOUND,
             "ResourceNotFound",
             "The specified resource does not exist.",
         ));
     };
+    let account: &Account = &account;
     if header(&parts.headers, "x-ms-version").is_some_and(|v| !valid_version(v)) {
         return Err(BlobError::invalid_header("x-ms-version", version));
     }
