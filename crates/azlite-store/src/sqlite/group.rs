@@ -22,7 +22,8 @@
 //! does not empty the cache; after a failed group, [`ReadCache::written`] as after any
 //! other write.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -48,10 +49,19 @@ struct Job {
 /// The most jobs one transaction holds (bounds the time a group keeps the writer).
 const MAX_GROUP: usize = 512;
 
+/// How long the writer waits, once writes have been seen arriving together, for the
+/// writers it just answered to send their next write before it begins a group
+/// ([`GroupQueue::linger`]).
+const LINGER: Duration = Duration::from_micros(300);
+
 /// The queue of writes waiting for the writer connection.
 #[derive(Default)]
 pub(super) struct GroupQueue {
     jobs: Mutex<Vec<Job>>,
+    /// Signalled by every push (what [`GroupQueue::linger`] waits on).
+    arrived: Condvar,
+    /// The sizes of the last two groups, newest first.
+    recent: Mutex<[usize; 2]>,
 }
 
 impl GroupQueue {
@@ -60,6 +70,26 @@ impl GroupQueue {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(job);
+        self.arrived.notify_one();
+    }
+
+    /// Before a group begins: when the last group held several writes (writers are
+    /// concurrent), waits up to [`LINGER`] for the queue to hold as many as the last two
+    /// groups did together. Without it, writers answered together split into two halves
+    /// that commit in turn, each half waiting for the other's fsync: the queue holds only
+    /// the writes that arrived during the last commit, while those just answered are still
+    /// on their way back. One writer alone never waits.
+    fn linger(&self) {
+        let [last, before] = *self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if last <= 1 {
+            return;
+        }
+        let want = (last + before).min(MAX_GROUP);
+        let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self
+            .arrived
+            .wait_timeout_while(jobs, LINGER, |jobs| jobs.len() < want)
+            .unwrap_or_else(PoisonError::into_inner);
     }
 
     fn is_empty(&self) -> bool {
@@ -82,9 +112,14 @@ impl GroupQueue {
     /// Called with the writer connection held.
     fn run(&self, conn: &mut Connection, cache: &ReadCache) {
         loop {
+            self.linger();
             let jobs = self.take();
             if jobs.is_empty() {
                 return;
+            }
+            {
+                let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+                *recent = [jobs.len(), recent[0]];
             }
             run_group(conn, cache, jobs);
         }
