@@ -64,7 +64,7 @@ pub(crate) async fn dispatch(
         let operation = operation::parse(&parts.method, container, name, &query, &parts.headers)?;
         let credential = Credential::of(&parts.headers, &query)?;
         let (authorized, caller) =
-            authenticate(blob, &account, host, parts, &credential, &operation).await?;
+            authenticate(blob, account, host, parts, &credential, &operation).await?;
         Ok::<_, BlobError>((operation, authorized, caller))
     }
     .await;
@@ -77,7 +77,7 @@ pub(crate) async fn dispatch(
     };
     let context = Context {
         blob,
-        account: &account,
+        account,
         host,
         headers: &parts.headers,
         query: &query,
