@@ -140,6 +140,7 @@ fn run_group(conn: &mut Connection, cache: &ReadCache, jobs: Vec<Job>) {
     }
     // SQLite's write lock is held from here to the COMMIT: no other commit lands between.
     let header = cache.header();
+    let version = data_version(conn);
     let mut touched = Vec::with_capacity(jobs.len());
     let mut done: Vec<Done> = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -152,7 +153,9 @@ fn run_group(conn: &mut Connection, cache: &ReadCache, jobs: Vec<Job>) {
     });
     // Before any write of the group is answered: drop what the cache holds of it.
     match outcome {
-        Ok(()) => cache.group_committed(header, &touched),
+        Ok(()) => cache.group_committed(header, &touched, || {
+            version.is_none() || data_version(conn) != version
+        }),
         Err(_) => cache.written(),
     }
     for answer in done {
@@ -220,6 +223,12 @@ impl SqliteStore {
             .await
             .map_err(|_| StoreError::Backend("a grouped write was lost (a job panicked)".into()))?
     }
+}
+
+/// The connection's `PRAGMA data_version`: it moves when another connection commits.
+fn data_version(conn: &Connection) -> Option<i64> {
+    conn.query_row("PRAGMA data_version", [], |row| row.get(0))
+        .ok()
 }
 
 fn in_savepoint<T>(

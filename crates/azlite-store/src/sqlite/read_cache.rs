@@ -318,10 +318,16 @@ impl ReadCache {
     /// group is answered, with the header read after its `BEGIN IMMEDIATE` and what its
     /// jobs wrote: drops those blob entries and keeps the rest, or moves the generation when
     /// it cannot prove the commit was the only one since the header last seen.
+    ///
+    /// `foreign` is asked after the header was read: whether another connection committed
+    /// since `BEGIN IMMEDIATE` (the writer's `PRAGMA data_version` moved). Without it, a
+    /// group that wrote nothing (every job refused) followed at once by another process's
+    /// commit would take that commit's change counter for its own.
     pub(super) fn group_committed(
         &self,
         before: Option<[u8; WAL_INDEX_HEADER]>,
         touched: &[Touched],
+        foreign: impl FnOnce() -> bool,
     ) {
         let (Watch::Shm { seen, .. }, Some(before), Some(after)) =
             (&self.watch, before, self.header())
@@ -329,9 +335,10 @@ impl ReadCache {
             self.written();
             return;
         };
+        let foreign = foreign();
         {
             let mut seen = lock(seen);
-            if *seen != before || !only_one_commit_between(&before, &after) {
+            if foreign || *seen != before || !only_one_commit_between(&before, &after) {
                 self.generation.fetch_add(1, Ordering::SeqCst);
             }
             *seen = after;
