@@ -66,7 +66,7 @@ pub(crate) async fn copy_blob(
         return Err(BlobError::invalid_header("x-ms-copy-source", source_url));
     };
     let source_account = if account_name.eq_ignore_ascii_case(&context.account.name) {
-        context.account.clone()
+        std::sync::Arc::new(context.account.clone())
     } else {
         match context.blob.find_account(&account_name).await? {
             Some(account) if context.caller.is_some() => account,

@@ -131,9 +131,18 @@ pub struct Blob {
     udk: Option<azlite_storage_auth::udk::UserDelegationKeyIssuer>,
     config: BlobConfig,
     signatures: azlite_token::SignatureCache,
+    /// Accounts by name, while the store's epoch does not move (every request finds its
+    /// account; an account's change or deletion is an ARM write, which moves the epoch).
+    accounts: azlite_store::EpochMemo<String, Arc<Account>>,
+    /// Accounts' keys by ARM id, decoded, while the store's epoch does not move (a
+    /// `regenerateKey` moves it, so the old key fails on the next request).
+    account_keys: azlite_store::EpochMemo<String, Arc<[azlite_storage_auth::AccountKey]>>,
     /// When uncommitted blocks were last expired (service clock, ms).
     last_expiry: std::sync::atomic::AtomicI64,
 }
+
+/// Accounts (and their keys) [`Blob`] keeps at most.
+const ACCOUNT_MEMO: usize = 1024;
 
 impl std::fmt::Debug for Blob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -166,6 +175,8 @@ impl Blob {
             udk: None,
             config,
             signatures: azlite_token::SignatureCache::default(),
+            accounts: azlite_store::EpochMemo::new(ACCOUNT_MEMO),
+            account_keys: azlite_store::EpochMemo::new(ACCOUNT_MEMO),
             last_expiry: std::sync::atomic::AtomicI64::new(started),
         }
     }
@@ -192,7 +203,23 @@ impl Blob {
     }
 
     /// The account of that name, if one exists (what path-style routing asks first).
-    pub async fn find_account(&self, name: &str) -> Result<Option<Account>, BlobError> {
+    pub async fn find_account(&self, name: &str) -> Result<Option<Arc<Account>>, BlobError> {
+        // The epoch before the reads: see `EpochMemo`.
+        let epoch = self.store.epoch()?;
+        if let Some(account) = self.accounts.get(epoch, name) {
+            return Ok(Some(account));
+        }
+        let Some(account) = self.read_account(name).await? else {
+            return Ok(None);
+        };
+        let account = Arc::new(account);
+        self.accounts
+            .put(epoch, name.to_owned(), Arc::clone(&account));
+        Ok(Some(account))
+    }
+
+    /// The account of that name, read from the store.
+    async fn read_account(&self, name: &str) -> Result<Option<Account>, BlobError> {
         let found = self
             .store
             .find_resources_by_name(ACCOUNT_TYPE, name)
@@ -267,6 +294,11 @@ fn account_of(resource: &Resource, tenant: TenantId) -> Account {
         kind: text("/kind", "StorageV2"),
     }
 }
+
+/// The account a request's [`BlobHost`] names, found by the router that chose Blob (so the
+/// service need not look it up again).
+#[derive(Debug, Clone)]
+pub struct FoundAccount(pub Arc<Account>);
 
 /// Everything an operation needs about its request.
 pub(crate) struct Context<'a> {

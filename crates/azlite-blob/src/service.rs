@@ -43,13 +43,18 @@ pub(crate) async fn dispatch(
     if let Some(only) = parts.extensions.get::<crate::development::OnlyAccount>() {
         only.check(host)?;
     }
-    let Some(account) = blob.find_account(&host.account).await? else {
+    let found = match parts.extensions.get::<crate::FoundAccount>() {
+        Some(found) if found.0.name == host.account => Some(std::sync::Arc::clone(&found.0)),
+        _ => blob.find_account(&host.account).await?,
+    };
+    let Some(account) = found else {
         return Err(BlobError::new(
             StatusCode::NOT_FOUND,
             "ResourceNotFound",
             "The specified resource does not exist.",
         ));
     };
+    let account: &Account = &account;
     if header(&parts.headers, "x-ms-version").is_some_and(|v| !valid_version(v)) {
         return Err(BlobError::invalid_header("x-ms-version", version));
     }
@@ -59,7 +64,7 @@ pub(crate) async fn dispatch(
         let operation = operation::parse(&parts.method, container, name, &query, &parts.headers)?;
         let credential = Credential::of(&parts.headers, &query)?;
         let (authorized, caller) =
-            authenticate(blob, &account, host, parts, &credential, &operation).await?;
+            authenticate(blob, account, host, parts, &credential, &operation).await?;
         Ok::<_, BlobError>((operation, authorized, caller))
     }
     .await;
@@ -72,7 +77,7 @@ pub(crate) async fn dispatch(
     };
     let context = Context {
         blob,
-        account: &account,
+        account,
         host,
         headers: &parts.headers,
         query: &query,

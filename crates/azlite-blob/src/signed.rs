@@ -12,6 +12,8 @@ use axum::http::request::Parts;
 use azlite_storage_auth::sas::{self, BlobOperation, SasKind, SasRequest};
 use azlite_storage_auth::udk::{UserDelegationKeyFields, UserDelegationKeyIssuer};
 use azlite_storage_auth::{AccountKey, AuthError, UnverifiedCredential, classify, shared_key};
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
 use crate::auth::Caller;
@@ -85,13 +87,22 @@ fn container_and_blob(operation: &Operation) -> (Option<&str>, Option<&str>) {
     }
 }
 
-/// The account's keys, read now.
-async fn account_keys(blob: &Blob, account: &Account) -> Result<Vec<AccountKey>, BlobError> {
+/// The account's keys as the store holds them now (kept decoded while the store's epoch
+/// does not move: a regenerated key moves it).
+async fn account_keys(blob: &Blob, account: &Account) -> Result<Arc<[AccountKey]>, BlobError> {
+    // The epoch before the read: see `EpochMemo`.
+    let epoch = blob.store.epoch()?;
+    if let Some(keys) = blob.account_keys.get(epoch, account.id.as_str()) {
+        return Ok(keys);
+    }
     let stored = blob.store.list_storage_account_keys(&account.id).await?;
-    Ok(stored
+    let keys: Arc<[AccountKey]> = stored
         .iter()
         .filter_map(|k| AccountKey::from_base64(&k.value))
-        .collect())
+        .collect();
+    blob.account_keys
+        .put(epoch, account.id.as_str().to_owned(), Arc::clone(&keys));
+    Ok(keys)
 }
 
 /// Verifies a Shared Key, Shared Key Lite or SAS request for `operation`. `delegated_user`
@@ -137,7 +148,7 @@ pub(crate) async fn verify(
         UnverifiedCredential::Sas(fields) => {
             let (container, name) = container_and_blob(operation);
             let keys = if fields.kind() == SasKind::UserDelegation {
-                Vec::new()
+                Arc::from(Vec::new())
             } else {
                 account_keys(blob, account).await?
             };

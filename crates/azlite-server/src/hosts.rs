@@ -171,22 +171,23 @@ pub(crate) async fn dispatch(State(services): State<Services>, mut request: Requ
         Service::Local if is_graph_path(request.uri().path()) => services.graph,
         Service::Local => {
             let secure = request.extensions().get::<Sni>().is_some();
-            match account_segment(request.uri().path()) {
-                Some(segment)
-                    if services
-                        .blob_service
-                        .find_account(segment)
-                        .await
-                        .ok()
-                        .flatten()
-                        .is_some() =>
-                {
+            let segment = account_segment(request.uri().path()).map(str::to_owned);
+            let found = match &segment {
+                Some(segment) => services.blob_service.find_account(segment).await.ok(),
+                None => None,
+            };
+            match (segment, found.flatten()) {
+                (Some(segment), Some(account)) => {
                     let host = azlite_blob::BlobHost {
-                        account: segment.to_owned(),
+                        account: segment,
                         path_style: true,
                         secure,
                     };
                     request.extensions_mut().insert(host);
+                    // Found once: the Blob service takes it from here.
+                    request
+                        .extensions_mut()
+                        .insert(azlite_blob::FoundAccount(account));
                     services.blob
                 }
                 _ => services.sts,

@@ -64,7 +64,9 @@ pub trait DirectoryStore: Send + Sync {
 
     /// A number that moves whenever anything this store holds may have changed: a write by
     /// this process (before the write returns), or a commit by another process on the same
-    /// database (noticed by the next call). For callers that keep what they derived from
+    /// database (noticed by the next call). Blob's and Data Lake's own rows (containers,
+    /// blobs, blocks, file trees) are the exception: their writes need not move it, so keep
+    /// nothing derived from them under it. For callers that keep what they derived from
     /// reads: what was computed from reads started after the epoch was `e` may be reused
     /// while the epoch is still `e`. `None` when the backend cannot tell: keep nothing.
     fn epoch(&self) -> StoreResult<Option<u64>> {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::arm::rows::{fold_arm, folded_id};
 use super::blob_writes as writes;
 use super::convert::{backend, uuid_at};
+use super::read_cache::Touched;
 use super::{SqliteStore, read_cache};
 use crate::{
     BlobContent, BlobKind, BlobRecord, BlobStore, Block, ContainerRecord, Expect, StoreError,
@@ -174,8 +175,10 @@ fn blocks_of(conn: &Connection, seq: i64) -> StoreResult<Vec<Block>> {
 impl BlobStore for SqliteStore {
     async fn create_container(&self, container: &ContainerRecord) -> StoreResult<()> {
         let container = container.clone();
-        self.write_grouped(move |conn| writes::create_container(conn, &container))
-            .await
+        self.write_grouped(Touched::Nothing, move |conn| {
+            writes::create_container(conn, &container)
+        })
+        .await
     }
 
     async fn get_container(
@@ -231,8 +234,10 @@ impl BlobStore for SqliteStore {
         generation: i64,
     ) -> StoreResult<()> {
         let container = container.clone();
-        self.write_grouped(move |conn| writes::update_container(conn, &container, generation))
-            .await
+        self.write_grouped(Touched::Nothing, move |conn| {
+            writes::update_container(conn, &container, generation)
+        })
+        .await
     }
 
     async fn delete_container(
@@ -242,8 +247,10 @@ impl BlobStore for SqliteStore {
         generation: i64,
     ) -> StoreResult<Vec<Uuid>> {
         let (folded, name) = (folded_id(account), name.to_owned());
-        self.write_grouped(move |conn| writes::delete_container(conn, &folded, &name, generation))
-            .await
+        self.write_grouped(Touched::AllBlobs, move |conn| {
+            writes::delete_container(conn, &folded, &name, generation)
+        })
+        .await
     }
 
     async fn get_blob(
@@ -282,7 +289,7 @@ impl BlobStore for SqliteStore {
         container: &str,
         name: &str,
     ) -> StoreResult<Option<(BlobRecord, BlobContent)>> {
-        let key = read_cache::Key::Blob(folded_id(account), container.to_owned(), name.to_owned());
+        let key = cache_key(account, container, name);
         let (account, container, name) = (account.clone(), container.to_owned(), name.to_owned());
         self.read_cached(
             key,
@@ -334,8 +341,10 @@ impl BlobStore for SqliteStore {
         expect: Expect,
     ) -> StoreResult<Vec<Uuid>> {
         let (blob, blocks, fresh) = (blob.clone(), blocks.to_vec(), fresh.to_vec());
-        self.write_grouped(move |conn| writes::put_blob(conn, &blob, &blocks, &fresh, expect, None))
-            .await
+        self.write_grouped(touched(&blob), move |conn| {
+            writes::put_blob(conn, &blob, &blocks, &fresh, expect, None)
+        })
+        .await
     }
 
     async fn put_inline_blob(
@@ -345,7 +354,7 @@ impl BlobStore for SqliteStore {
         expect: Expect,
     ) -> StoreResult<Vec<Uuid>> {
         let blob = blob.clone();
-        self.write_grouped(move |conn| {
+        self.write_grouped(touched(&blob), move |conn| {
             writes::put_blob(conn, &blob, &[], &[], expect, Some(&content[..]))
         })
         .await
@@ -358,14 +367,18 @@ impl BlobStore for SqliteStore {
         generation: i64,
     ) -> StoreResult<()> {
         let (blob, block) = (blob.clone(), block.clone());
-        self.write_grouped(move |conn| writes::append_block(conn, &blob, &block, generation))
-            .await
+        self.write_grouped(touched(&blob), move |conn| {
+            writes::append_block(conn, &blob, &block, generation)
+        })
+        .await
     }
 
     async fn update_blob(&self, blob: &BlobRecord, generation: i64) -> StoreResult<()> {
         let blob = blob.clone();
-        self.write_grouped(move |conn| writes::update_blob(conn, &blob, generation))
-            .await
+        self.write_grouped(touched(&blob), move |conn| {
+            writes::update_blob(conn, &blob, generation)
+        })
+        .await
     }
 
     async fn delete_blob(
@@ -376,8 +389,11 @@ impl BlobStore for SqliteStore {
         generation: i64,
     ) -> StoreResult<Vec<Uuid>> {
         let key = writes::BlobKey::new(account, container, name);
-        self.write_grouped(move |conn| writes::delete_blob(conn, &key, generation))
-            .await
+        let touched = Touched::Blob(cache_key(account, container, name));
+        self.write_grouped(touched, move |conn| {
+            writes::delete_blob(conn, &key, generation)
+        })
+        .await
     }
 
     async fn put_uncommitted_block(
@@ -389,8 +405,11 @@ impl BlobStore for SqliteStore {
     ) -> StoreResult<Vec<Uuid>> {
         let key = writes::BlobKey::new(account, container, name);
         let block = block.clone();
-        self.write_grouped(move |conn| writes::put_uncommitted_block(conn, &key, &block))
-            .await
+        let touched = Touched::Blob(cache_key(account, container, name));
+        self.write_grouped(touched, move |conn| {
+            writes::put_uncommitted_block(conn, &key, &block)
+        })
+        .await
     }
 
     async fn list_uncommitted_blocks(
@@ -423,8 +442,10 @@ impl BlobStore for SqliteStore {
     }
 
     async fn expire_uncommitted_blocks(&self, before: UnixMillis) -> StoreResult<Vec<Uuid>> {
-        self.write_grouped(move |conn| writes::expire_uncommitted_blocks(conn, before))
-            .await
+        self.write_grouped(Touched::AllBlobs, move |conn| {
+            writes::expire_uncommitted_blocks(conn, before)
+        })
+        .await
     }
 
     async fn referenced_blob_extents(&self) -> StoreResult<Vec<Uuid>> {
@@ -437,6 +458,16 @@ impl BlobStore for SqliteStore {
         })
         .await
     }
+}
+
+/// A blob's key in the read cache.
+fn cache_key(account: &ResourceId, container: &str, name: &str) -> read_cache::Key {
+    read_cache::Key::Blob(folded_id(account), container.to_owned(), name.to_owned())
+}
+
+/// What a write of `blob` may change among the cached lookups: its own entry.
+fn touched(blob: &BlobRecord) -> Touched {
+    Touched::Blob(cache_key(&blob.account, &blob.container, &blob.name))
 }
 
 /// A `Changed` error for `what`.

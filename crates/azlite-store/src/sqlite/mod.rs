@@ -183,12 +183,12 @@ impl SqliteStore {
         // The generation first: a write committed after it makes the answer below newer
         // than the generation it is filed under, which `put` then refuses or a later `get`
         // drops.
-        let version = self.cache.version()?;
-        if let Some(hit) = self.cache.get(version, &key).and_then(from) {
+        let stamp = self.cache.stamp()?;
+        if let Some(hit) = self.cache.get(stamp, &key).and_then(from) {
             return Ok(hit);
         }
         let value = self.read(f).await?;
-        self.cache.put(version, key, into(value.clone()));
+        self.cache.put(stamp, key, into(value.clone()));
         Ok(value)
     }
 

@@ -28,6 +28,23 @@
 //! An entry is stored only if the generation read *before* the lookup is still the cache's,
 //! so a write that lands between the two can at worst cause a miss, never a stale hit: a
 //! read started after a write returned sees that write, cached or not.
+//!
+//! Group commits ([`super::group`]) are the exception that keeps the cache warm under a
+//! stream of blob writes: they do not move the generation, they name what they wrote
+//! ([`Touched`]) and [`ReadCache::group_committed`] drops just those blob entries. That is
+//! sound because:
+//!
+//! - A group writes only blob, container and Data Lake rows, and among the cached lookups
+//!   only `get_blob_content` reads those: the other entries cannot have changed.
+//! - Blob entries carry a second stamp, the count of group commits: a blob lookup that
+//!   started before a group committed is not stored after it (its row may be the old one),
+//!   and the written keys are removed before any job of the group is answered.
+//! - The `-shm` header this process last saw is moved past its own commit only when that
+//!   commit is provably the only one: the header read after `BEGIN IMMEDIATE` (SQLite's
+//!   write lock held, so no other commit can land until ours) equals the one last seen, and
+//!   the header after `COMMIT` has a change counter (`iChange`, incremented once per
+//!   committed transaction) exactly one higher. Otherwise the generation moves as for any
+//!   foreign commit.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -84,6 +101,25 @@ pub(super) enum Key {
     Blob(String, String, String),
 }
 
+/// What a grouped write may have changed among the cached lookups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Touched {
+    /// No cached lookup's rows (containers' own rows, Data Lake's items).
+    Nothing,
+    /// One blob's rows (its record, blocks or inline bytes).
+    Blob(Key),
+    /// Any blob's rows (a container's deletion, the expiry of old blocks).
+    AllBlobs,
+}
+
+/// What a lookup read before it looked: the generation, and how many group commits had
+/// changed blob rows (for blob entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Stamp {
+    generation: u64,
+    blob_writes: u64,
+}
+
 /// A cached answer.
 #[derive(Debug, Clone)]
 pub(super) enum Value {
@@ -127,6 +163,9 @@ enum Watch {
 /// The cache, with what watches the database's version.
 pub(super) struct ReadCache {
     generation: AtomicU64,
+    /// Group commits that changed blob rows: moved under the entries' lock, after the
+    /// commit, before its writes are answered.
+    blob_writes: AtomicU64,
     watch: Watch,
     entries: Mutex<Entries>,
 }
@@ -166,6 +205,7 @@ impl ReadCache {
         };
         Self {
             generation: AtomicU64::new(0),
+            blob_writes: AtomicU64::new(0),
             watch,
             entries: Mutex::new(Entries::default()),
         }
@@ -209,8 +249,18 @@ impl ReadCache {
         }
     }
 
-    /// The answer for `key`, if it was read at `generation` (the generation now).
-    pub(super) fn get(&self, generation: u64, key: &Key) -> Option<Value> {
+    /// What a lookup reads before it looks ([`Self::get`], [`Self::put`]).
+    pub(super) fn stamp(&self) -> StoreResult<Stamp> {
+        let generation = self.version()?;
+        Ok(Stamp {
+            generation,
+            blob_writes: self.blob_writes.load(Ordering::SeqCst),
+        })
+    }
+
+    /// The answer for `key`, if it was read at `stamp`'s generation (the generation now).
+    pub(super) fn get(&self, stamp: Stamp, key: &Key) -> Option<Value> {
+        let generation = stamp.generation;
         let mut entries = lock(&self.entries);
         match entries.generation {
             Some(held) if held == generation => entries.map.get(key).cloned(),
@@ -226,10 +276,16 @@ impl ReadCache {
         }
     }
 
-    /// Keeps `value`, read after the database was at `generation`, if it still is.
-    pub(super) fn put(&self, generation: u64, key: Key, value: Value) {
+    /// Keeps `value`, read after the database was at `stamp`, if it still is (for a blob,
+    /// if no group commit changed blob rows since either).
+    pub(super) fn put(&self, stamp: Stamp, key: Key, value: Value) {
         let mut entries = lock(&self.entries);
-        if entries.generation != Some(generation) {
+        if entries.generation != Some(stamp.generation) {
+            return;
+        }
+        if matches!(key, Key::Blob(..))
+            && self.blob_writes.load(Ordering::SeqCst) != stamp.blob_writes
+        {
             return;
         }
         let weight = value.weight();
@@ -244,6 +300,87 @@ impl ReadCache {
         if let Some(replaced) = entries.map.insert(key, value) {
             entries.weight -= replaced.weight();
         }
+    }
+}
+
+impl ReadCache {
+    /// The WAL-index header now, when the cache watches one (read by the group's writer
+    /// right after `BEGIN IMMEDIATE`, for [`Self::group_committed`]).
+    pub(super) fn header(&self) -> Option<[u8; WAL_INDEX_HEADER]> {
+        let Watch::Shm { file, .. } = &self.watch else {
+            return None;
+        };
+        let mut now = [0; WAL_INDEX_HEADER];
+        file.read_exact_at(&mut now, 0).ok().map(|()| now)
+    }
+
+    /// Called by the group's writer after its `COMMIT` succeeded, before any job of the
+    /// group is answered, with the header read after its `BEGIN IMMEDIATE` and what its
+    /// jobs wrote: drops those blob entries and keeps the rest, or moves the generation when
+    /// it cannot prove the commit was the only one since the header last seen.
+    ///
+    /// `foreign` is asked after the header was read: whether another connection committed
+    /// since `BEGIN IMMEDIATE` (the writer's `PRAGMA data_version` moved). Without it, a
+    /// group that wrote nothing (every job refused) followed at once by another process's
+    /// commit would take that commit's change counter for its own.
+    pub(super) fn group_committed(
+        &self,
+        before: Option<[u8; WAL_INDEX_HEADER]>,
+        touched: &[Touched],
+        foreign: impl FnOnce() -> bool,
+    ) {
+        let (Watch::Shm { seen, .. }, Some(before), Some(after)) =
+            (&self.watch, before, self.header())
+        else {
+            self.written();
+            return;
+        };
+        let foreign = foreign();
+        {
+            let mut seen = lock(seen);
+            if foreign || *seen != before || !only_one_commit_between(&before, &after) {
+                self.generation.fetch_add(1, Ordering::SeqCst);
+            }
+            *seen = after;
+        }
+        if touched.iter().all(|t| *t == Touched::Nothing) {
+            return;
+        }
+        let mut entries = lock(&self.entries);
+        self.blob_writes.fetch_add(1, Ordering::SeqCst);
+        let entries = &mut *entries;
+        for touched in touched {
+            match touched {
+                Touched::Nothing => {}
+                Touched::Blob(key) => {
+                    if let Some(removed) = entries.map.remove(key) {
+                        entries.weight -= removed.weight();
+                    }
+                }
+                Touched::AllBlobs => {
+                    entries.map.retain(|key, _| !matches!(key, Key::Blob(..)));
+                    entries.weight = 0;
+                }
+            }
+        }
+    }
+}
+
+/// The change counter (`iChange`, bytes 8..12 of each 48-byte copy, native byte order) of a
+/// WAL-index header, when its two copies agree (a header being rewritten does not).
+fn change_counter(header: &[u8; WAL_INDEX_HEADER]) -> Option<u32> {
+    let (first, second) = header.split_at(WAL_INDEX_HEADER / 2);
+    (first == second).then(|| u32::from_ne_bytes([first[8], first[9], first[10], first[11]]))
+}
+
+/// Whether `after` is `before` plus exactly one committed transaction.
+fn only_one_commit_between(
+    before: &[u8; WAL_INDEX_HEADER],
+    after: &[u8; WAL_INDEX_HEADER],
+) -> bool {
+    match (change_counter(before), change_counter(after)) {
+        (Some(b), Some(a)) => a == b.wrapping_add(1),
+        _ => false,
     }
 }
 

@@ -11,6 +11,7 @@ use rusqlite::{Connection, Row, Transaction, params};
 use super::SqliteStore;
 use super::arm::rows::{below, folded_id};
 use super::convert::backend;
+use super::read_cache::Touched;
 use crate::StoreResult;
 use crate::datalake::{
     AppendOutcome, ConcatOutcome, CreateOutcome, DataLakeItem, DataLakeStore, DeleteOutcome,
@@ -187,8 +188,10 @@ impl DataLakeStore for SqliteStore {
     ) -> StoreResult<CreateOutcome> {
         let account = account.clone();
         let items = items.to_vec();
-        self.write_grouped(move |conn| writes::create(conn, &account, &items, overwrite, now_ms))
-            .await
+        self.write_grouped(Touched::Nothing, move |conn| {
+            writes::create(conn, &account, &items, overwrite, now_ms)
+        })
+        .await
     }
 
     async fn dls_append(
@@ -200,7 +203,7 @@ impl DataLakeStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<AppendOutcome> {
         let account = folded_id(account);
-        self.write_grouped(move |conn| {
+        self.write_grouped(Touched::Nothing, move |conn| {
             writes::append(conn, &account, file_id, offset, extent, now_ms)
         })
         .await
@@ -240,8 +243,10 @@ impl DataLakeStore for SqliteStore {
     ) -> StoreResult<DeleteOutcome> {
         let account = folded_id(account);
         let path = path.to_owned();
-        self.write_grouped(move |conn| writes::delete(conn, &account, &path, recursive))
-            .await
+        self.write_grouped(Touched::Nothing, move |conn| {
+            writes::delete(conn, &account, &path, recursive)
+        })
+        .await
     }
 
     async fn dls_rename(
@@ -253,8 +258,10 @@ impl DataLakeStore for SqliteStore {
     ) -> StoreResult<RenameOutcome> {
         let account = folded_id(account);
         let (from, to) = (from.to_owned(), to.to_owned());
-        self.write_grouped(move |conn| writes::rename(conn, &account, &from, &to, now_ms))
-            .await
+        self.write_grouped(Touched::Nothing, move |conn| {
+            writes::rename(conn, &account, &from, &to, now_ms)
+        })
+        .await
     }
 
     async fn dls_concat(
@@ -267,8 +274,10 @@ impl DataLakeStore for SqliteStore {
         let account = folded_id(account);
         let target = target.to_owned();
         let sources = sources.to_vec();
-        self.write_grouped(move |conn| writes::concat(conn, &account, &target, &sources, now_ms))
-            .await
+        self.write_grouped(Touched::Nothing, move |conn| {
+            writes::concat(conn, &account, &target, &sources, now_ms)
+        })
+        .await
     }
 
     async fn dls_set_access(
@@ -282,7 +291,7 @@ impl DataLakeStore for SqliteStore {
     ) -> StoreResult<bool> {
         let account = folded_id(account);
         let values = [path, owner, group, acl].map(str::to_owned);
-        self.write_grouped(move |conn| {
+        self.write_grouped(Touched::Nothing, move |conn| {
             let [path, owner, group, acl] = &values;
             let changed = conn
                 .prepare_cached(
