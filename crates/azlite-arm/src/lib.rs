@@ -89,6 +89,8 @@ pub struct Arm {
     resource_writes: tokio::sync::Mutex<()>,
     /// Tokens already verified: a client sends the same one on every request.
     signatures: azlite_token::SignatureCache,
+    /// What a token for ARM must be ([`auth::validation`]), built once.
+    validation: azlite_token::Validation,
 }
 
 impl std::fmt::Debug for Arm {
@@ -148,6 +150,7 @@ impl Arm {
             assignment_writes: tokio::sync::Mutex::new(()),
             resource_writes: tokio::sync::Mutex::new(()),
             signatures: azlite_token::SignatureCache::default(),
+            validation: auth::validation(azlite_token::IssuerPolicy::AnyEntraTenant),
         };
         for (principal, subscription) in owners {
             arm.ensure_owner(*principal, *subscription).await?;

@@ -58,6 +58,9 @@ pub(crate) enum Operation {
 }
 
 fn decode(segment: &str) -> String {
+    if !segment.contains(['%', '+']) {
+        return segment.to_owned();
+    }
     // Path segments are percent-encoded; `+` is a literal plus in a path.
     let escaped = segment.replace('+', "%2B");
     form_urlencoded::parse(format!("s={escaped}").as_bytes())

@@ -101,6 +101,12 @@ pub(crate) fn json(status: StatusCode, value: serde_json::Value) -> Response {
     (status, Json(value)).into_response()
 }
 
+/// A JSON answer with a status, from any serializable shape (no intermediate
+/// `serde_json::Value`).
+pub(crate) fn json_of<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    (status, Json(value)).into_response()
+}
+
 /// `2024-01-01T00:00:00Z`.
 pub(crate) fn timestamp(t: UnixTime) -> String {
     OffsetDateTime::from_unix_timestamp(t)

@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod crypto;
+mod bundle;
 mod error;
 pub mod operation;
 pub mod policy;

@@ -8,7 +8,6 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use azlite_store::{DeletedSecret, SecretDeletion, SecretVersion, StoreError};
-use serde_json::Value;
 
 use crate::policy::Permitted;
 use crate::vault::Vault;
@@ -27,7 +26,7 @@ pub(crate) struct Context<'a> {
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
-fn ok(value: &Value) -> Response {
+fn ok<T: serde::Serialize>(value: &T) -> Response {
     wire::json_body(value)
 }
 
@@ -191,7 +190,7 @@ impl Context<'_> {
     pub(crate) async fn get_secrets(&self) -> Result<Response, KeyVaultError> {
         let page = self.query.page()?;
         let secrets = self.kv.store.list_secrets(&self.vault.id).await?;
-        let items = secrets
+        let items: Vec<_> = secrets
             .iter()
             .map(|s| wire::item(&self.url, self.vault, s, false))
             .collect();
@@ -207,7 +206,7 @@ impl Context<'_> {
             .store
             .list_secret_versions(&self.vault.id, name)
             .await?;
-        let items = versions
+        let items: Vec<_> = versions
             .iter()
             .map(|s| wire::item(&self.url, self.vault, s, true))
             .collect();
@@ -228,22 +227,23 @@ impl Context<'_> {
             .delete_secret(&self.vault.id, name, soft)
             .await?
             .ok_or_else(|| KeyVaultError::secret_not_found(name))?;
-        let body = match soft {
-            Some(deletion) => {
-                wire::deleted_bundle(&self.url, self.vault, &DeletedSecret { latest, deletion })
-            }
+        Ok(match soft {
+            Some(deletion) => ok(&wire::deleted_bundle(
+                &self.url,
+                self.vault,
+                &DeletedSecret { latest, deletion },
+            )),
             // Without soft delete there is nothing to recover: no recoveryId, and the
             // SDKs' pollers finish at once.
-            None => wire::bundle(&self.url, self.vault, &latest, None),
-        };
-        Ok(ok(&body))
+            None => ok(&wire::bundle(&self.url, self.vault, &latest, None)),
+        })
     }
 
     /// `GET /deletedsecrets`.
     pub(crate) async fn get_deleted_secrets(&self) -> Result<Response, KeyVaultError> {
         let page = self.query.page()?;
         let now = self.now();
-        let mut items = Vec::new();
+        let mut live = Vec::new();
         for deleted in self.kv.store.list_deleted_secrets(&self.vault.id).await? {
             if deleted.deletion.scheduled_purge_at <= now {
                 self.kv
@@ -252,8 +252,12 @@ impl Context<'_> {
                     .await?;
                 continue;
             }
-            items.push(wire::deleted_item(&self.url, self.vault, &deleted));
+            live.push(deleted);
         }
+        let items: Vec<_> = live
+            .iter()
+            .map(|deleted| wire::deleted_item(&self.url, self.vault, deleted))
+            .collect();
         let base = format!("{}/deletedsecrets", self.url.0);
         Ok(ok(&wire::page(items, page, &base, self.api_version)))
     }

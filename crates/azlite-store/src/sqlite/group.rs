@@ -115,6 +115,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        super::read_cache::look_again();
         let (sender, receiver) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |conn: Option<&mut Connection>| {
             let result = match conn {
