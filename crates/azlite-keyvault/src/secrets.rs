@@ -5,6 +5,8 @@
 //! `/deletedsecrets` (the SDKs' pollers accept that, §1.4) until it is recovered, purged, or
 //! its scheduled purge date passes (it is then purged when next looked at).
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use azlite_store::{DeletedSecret, SecretDeletion, SecretVersion, StoreError};
@@ -21,6 +23,8 @@ pub(crate) struct Context<'a> {
     pub(crate) url: VaultUrl,
     pub(crate) query: &'a Query,
     pub(crate) api_version: &'a str,
+    /// The store's epoch when the request started, before any read.
+    pub(crate) epoch: Option<u64>,
     pub(crate) _permitted: Permitted,
 }
 
@@ -121,12 +125,7 @@ impl Context<'_> {
         name: &str,
         version: Option<&str>,
     ) -> Result<Response, KeyVaultError> {
-        let found = self
-            .kv
-            .store
-            .get_secret_version(&self.vault.id, name, version)
-            .await?
-            .ok_or_else(|| KeyVaultError::secret_not_found(name))?;
+        let found = self.secret_version(name, version).await?;
         if !found.enabled {
             return Err(KeyVaultError::new(
                 StatusCode::FORBIDDEN,
@@ -142,6 +141,28 @@ impl Context<'_> {
             &found,
             Some(&value),
         )))
+    }
+
+    /// A version of a secret (`None`: the newest), as read at the request's epoch.
+    async fn secret_version(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Arc<SecretVersion>, KeyVaultError> {
+        let mut key = format!("{}/{name}/{}", self.vault.name, version.unwrap_or_default());
+        key.make_ascii_lowercase();
+        if let Some(found) = self.kv.secrets.get(self.epoch, &key) {
+            return Ok(found);
+        }
+        let found = self
+            .kv
+            .store
+            .get_secret_version(&self.vault.id, name, version)
+            .await?
+            .ok_or_else(|| KeyVaultError::secret_not_found(name))?;
+        let found = Arc::new(found);
+        self.kv.secrets.put(self.epoch, key, Arc::clone(&found));
+        Ok(found)
     }
 
     /// `PATCH /secrets/{name}[/{version}]`: attributes, content type, tags; never the value.
