@@ -16,11 +16,7 @@ fn tenant(name: &str) -> Tenant {
 }
 
 async fn name(store: &SqliteStore, id: TenantId) -> Option<String> {
-    store
-        .get_tenant(id)
-        .await
-        .unwrap()
-        .map(|t| t.display_name)
+    store.get_tenant(id).await.unwrap().map(|t| t.display_name)
 }
 
 fn rename(conn: &rusqlite::Connection, to: &str) {

@@ -49,10 +49,7 @@ impl SignatureCache {
 
     /// What verifying exactly `token` found, if it was verified before.
     pub(crate) fn get(&self, token: &str) -> Option<Arc<VerifiedToken>> {
-        let verified = self
-            .verified
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = verified.get(&Self::tail(token))?;
         same_bytes(entry.token.as_bytes(), token.as_bytes()).then(|| Arc::clone(&entry.verified))
     }
@@ -63,10 +60,7 @@ impl SignatureCache {
             token: token.into(),
             verified: checked,
         };
-        let mut verified = self
-            .verified
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         if verified.len() >= Self::CAPACITY {
             verified.clear();
         }
@@ -104,9 +98,17 @@ mod tests {
         cache.insert(token, verified("one"));
         assert_eq!(cache.get(token).unwrap().claims.oid, "one");
         // Same tail, another payload: not the verified bytes.
-        assert!(cache.get("header.PAYLOAD.signature-0123456789abcdef").is_none());
+        assert!(
+            cache
+                .get("header.PAYLOAD.signature-0123456789abcdef")
+                .is_none()
+        );
         assert!(cache.get("x.signature-0123456789abcdef").is_none());
-        assert!(cache.get("header.payload.signature-0123456789abcdeF").is_none());
+        assert!(
+            cache
+                .get("header.payload.signature-0123456789abcdeF")
+                .is_none()
+        );
         // A verified token with the same tail replaces the first; neither answers for the other.
         let other = "HEADER.payload.signature-0123456789abcdef";
         cache.insert(other, verified("two"));
