@@ -1,7 +1,6 @@
 //! Who is calling: the verified token's principal.
 
 use axum::http::{HeaderMap, StatusCode};
-use azlite_token::IssuerPolicy;
 use azlite_types::{ObjectId, TenantId};
 
 use crate::{Arm, ArmError, auth};
@@ -21,12 +20,12 @@ impl Caller {
     /// Verifies the bearer token: a token for ARM's audience from a tenant azlite knows.
     pub(crate) async fn authenticate(arm: &Arm, headers: &HeaderMap) -> Result<Self, ArmError> {
         let keys = arm.keys.key_ring();
-        let token = auth::authenticate_with_cache(
+        let token = auth::authenticate_shared(
             headers,
             &keys,
-            IssuerPolicy::AnyEntraTenant,
+            &arm.validation,
             arm.clock.now(),
-            Some(&arm.signatures),
+            &arm.signatures,
         )?;
         let claims = &token.claims;
         let invalid = |why: &str| {

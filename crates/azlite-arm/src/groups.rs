@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 use azlite_authz::Authorized;
 use azlite_store::{Deletion, ResourceGroup, WriteBatch};
 use azlite_types::{ResourceId, SubscriptionId};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::resources::owned_principals;
 use crate::subscriptions::subscription_for;
-use crate::wire::{Query, body, json};
+use crate::wire::{Query, body, json, json_of};
 use crate::{Arm, ArmError, Caller};
 
 pub(crate) const READ: &str = "Microsoft.Resources/subscriptions/resourceGroups/read";
@@ -37,19 +37,42 @@ struct PatchResourceGroup {
     managed_by: Option<String>,
 }
 
-fn group_json(g: &ResourceGroup) -> Value {
-    let mut value = json!({
-        "id": format!("/subscriptions/{}/resourceGroups/{}", g.subscription_id, g.name),
-        "name": g.name,
-        "type": "Microsoft.Resources/resourceGroups",
-        "location": g.location,
-        "tags": g.tags,
-        "properties": { "provisioningState": "Succeeded" },
-    });
-    if let Some(managed_by) = &g.managed_by {
-        value["managedBy"] = json!(managed_by);
+/// A resource group as ARM answers it, serialized straight into the response's bytes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupJson<'a> {
+    id: String,
+    name: &'a str,
+    #[serde(rename = "type")]
+    resource_type: &'static str,
+    location: &'a str,
+    tags: &'a BTreeMap<String, String>,
+    properties: GroupProperties,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    managed_by: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupProperties {
+    provisioning_state: &'static str,
+}
+
+fn group_json(g: &ResourceGroup) -> GroupJson<'_> {
+    GroupJson {
+        id: format!(
+            "/subscriptions/{}/resourceGroups/{}",
+            g.subscription_id, g.name
+        ),
+        name: &g.name,
+        resource_type: "Microsoft.Resources/resourceGroups",
+        location: &g.location,
+        tags: &g.tags,
+        properties: GroupProperties {
+            provisioning_state: "Succeeded",
+        },
+        managed_by: g.managed_by.as_deref(),
     }
-    value
 }
 
 /// 404 `ResourceGroupNotFound`.
@@ -90,7 +113,7 @@ pub(crate) async fn list_resource_groups(
         // answering with an empty list (a caller with Reader on one group sees that group).
         let _authorized = arm.authorize(caller, &ResourceId::subscription(s), READ)?;
     }
-    let value: Vec<Value> = visible
+    let value: Vec<GroupJson<'_>> = visible
         .into_iter()
         .filter(|g| tag.as_ref().is_none_or(|t| t.matches(&g.tags)))
         .take(query.top.unwrap_or(usize::MAX))
@@ -181,7 +204,7 @@ pub(crate) async fn resource_group(
         }
         .into_response()),
         Method::GET => existing
-            .map(|g| json(StatusCode::OK, group_json(&g)))
+            .map(|g| json_of(StatusCode::OK, &group_json(&g)))
             .ok_or_else(|| not_found(name)),
         Method::PUT => put(arm, &authorized, s, name, existing, request).await,
         Method::PATCH => {
@@ -200,7 +223,7 @@ pub(crate) async fn resource_group(
                     ..Default::default()
                 })
                 .await?;
-            Ok(json(StatusCode::OK, group_json(&group)))
+            Ok(json_of(StatusCode::OK, &group_json(&group)))
         }
         _ => delete(arm, &authorized, s, name, existing).await,
     }
@@ -265,7 +288,7 @@ async fn put(
     } else {
         StatusCode::CREATED
     };
-    Ok(json(status, group_json(&group)))
+    Ok(json_of(status, &group_json(&group)))
 }
 
 /// `eastus` and `East US` are the same location.

@@ -91,6 +91,8 @@ pub struct Arm {
     signatures: azlite_token::SignatureCache,
     /// Signalled after a delete that may leave content behind (see [`Arm::content_freed`]).
     content_freed: Arc<tokio::sync::Notify>,
+    /// What a token for ARM must be ([`auth::validation`]), built once.
+    validation: azlite_token::Validation,
 }
 
 impl std::fmt::Debug for Arm {
@@ -151,6 +153,7 @@ impl Arm {
             resource_writes: tokio::sync::Mutex::new(()),
             signatures: azlite_token::SignatureCache::default(),
             content_freed: Arc::new(tokio::sync::Notify::new()),
+            validation: auth::validation(azlite_token::IssuerPolicy::AnyEntraTenant),
         };
         for (principal, subscription) in owners {
             arm.ensure_owner(*principal, *subscription).await?;
@@ -340,33 +343,67 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut response = match arm.dispatch(&method, &uri, &headers, body).await {
-        Ok(response) => response,
-        Err(error) => {
-            tracing::debug!(%method, path = uri.path(), %error, "ARM request refused");
-            error.into_response()
+    arm.answer(&method, &uri, &headers, body).await
+}
+
+impl Arm {
+    /// Answers one request, as [`Arm::router`] does, without a router around it: the
+    /// listener's host routing calls this for ARM's hosts and paths. The body is read as
+    /// the router's `Bytes` extractor reads it (its default limit, its rejection).
+    pub async fn serve(&self, request: axum::extract::Request) -> Response {
+        use axum::extract::FromRequest;
+        let (parts, body) = request.into_parts();
+        let axum::http::request::Parts {
+            method,
+            uri,
+            headers,
+            ..
+        } = parts;
+        let body = match Bytes::from_request(axum::extract::Request::new(body), &()).await {
+            Ok(body) => body,
+            Err(rejection) => return rejection.into_response(),
+        };
+        self.answer(&method, &uri, &headers, body).await
+    }
+
+    /// The operation, then the headers ARM puts on every answer.
+    async fn answer(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let arm = self;
+        let mut response = match arm.dispatch(method, uri, headers, body).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::debug!(%method, path = uri.path(), %error, "ARM request refused");
+                error.into_response()
+            }
+        };
+        let h = response.headers_mut();
+        let mut buffer = uuid::Uuid::encode_buffer();
+        let request_id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+        if let Ok(request_id) = HeaderValue::from_str(request_id) {
+            // The client's correlation id when it sent a readable one, else the request's id.
+            let correlation = headers
+                .get("x-ms-correlation-request-id")
+                .filter(|v| v.to_str().is_ok())
+                .cloned()
+                .unwrap_or_else(|| request_id.clone());
+            h.insert("x-ms-request-id", request_id);
+            h.insert("x-ms-correlation-request-id", correlation);
         }
-    };
-    let h = response.headers_mut();
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let correlation = headers
-        .get("x-ms-correlation-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map_or_else(|| request_id.clone(), str::to_owned);
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-ms-request-id", v);
+        let echo = headers
+            .get("x-ms-return-client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        if echo && let Some(id) = headers.get("x-ms-client-request-id") {
+            h.insert("x-ms-client-request-id", id.clone());
+        }
+        response
     }
-    if let Ok(v) = HeaderValue::from_str(&correlation) {
-        h.insert("x-ms-correlation-request-id", v);
-    }
-    let echo = headers
-        .get("x-ms-return-client-request-id")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if echo && let Some(id) = headers.get("x-ms-client-request-id") {
-        h.insert("x-ms-client-request-id", id.clone());
-    }
-    response
 }
 
 impl Arm {

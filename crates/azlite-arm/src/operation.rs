@@ -2,6 +2,8 @@
 //! before anything else happens. Path segments are matched case-insensitively, as ARM does
 //! (`resourcegroups` and `resourceGroups` are the same), and names keep the casing sent.
 
+use std::borrow::Cow;
+
 use axum::http::Method;
 use azlite_types::{ResourceId, SubscriptionId};
 
@@ -57,12 +59,17 @@ pub(crate) enum Operation {
     Invalid,
 }
 
-fn decode(segment: &str) -> String {
+fn decode(segment: &str) -> Cow<'_, str> {
+    if !segment.contains(['%', '+']) {
+        return Cow::Borrowed(segment);
+    }
     // Path segments are percent-encoded; `+` is a literal plus in a path.
     let escaped = segment.replace('+', "%2B");
-    form_urlencoded::parse(format!("s={escaped}").as_bytes())
-        .next()
-        .map_or_else(|| segment.to_owned(), |(_, v)| v.into_owned())
+    Cow::Owned(
+        form_urlencoded::parse(format!("s={escaped}").as_bytes())
+            .next()
+            .map_or_else(|| segment.to_owned(), |(_, v)| v.into_owned()),
+    )
 }
 
 /// Parses a request path (without the query string).
@@ -77,12 +84,12 @@ fn decode(segment: &str) -> String {
 pub(crate) fn parse(path: &str) -> Operation {
     let trimmed = path.trim_start_matches('/');
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-    let segments: Vec<String> = if trimmed.is_empty() {
+    let segments: Vec<Cow<'_, str>> = if trimmed.is_empty() {
         Vec::new()
     } else {
         trimmed.split('/').map(decode).collect()
     };
-    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let s: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
     if let Some(op) = parse_authorization(&s) {
         return op;
     }

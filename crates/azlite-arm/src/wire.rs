@@ -1,7 +1,7 @@
 //! Small pieces of ARM's wire format: the query string, JSON bodies, timestamps.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use azlite_types::UnixTime;
 use serde::de::DeserializeOwned;
@@ -129,6 +129,23 @@ pub(crate) fn host(headers: &axum::http::HeaderMap) -> &str {
 /// A JSON answer with a status.
 pub(crate) fn json(status: StatusCode, value: serde_json::Value) -> Response {
     (status, Json(value)).into_response()
+}
+
+/// A JSON answer with a status, from any serializable shape (no intermediate
+/// `serde_json::Value`), serialized into one buffer of the usual size.
+pub(crate) fn json_of<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    let mut body = Vec::with_capacity(512);
+    if let Err(e) = serde_json::to_writer(&mut body, value) {
+        // Only a map with non-string keys fails, which no shape here has.
+        tracing::error!(error = %e, "cannot serialize a response");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// `2024-01-01T00:00:00Z`.

@@ -14,8 +14,10 @@
 //! refuses it (reference §0.2).
 
 use axum::http::{HeaderMap, StatusCode, header};
+use std::sync::Arc;
+
 use azlite_token::{
-    IssuerPolicy, KeyRing, SignatureCache, TokenError, Validation, verify_with_cache,
+    IssuerPolicy, KeyRing, SignatureCache, TokenError, Validation, VerifiedToken, verify_shared,
 };
 use azlite_types::{ObjectId, TenantId, UnixTime};
 
@@ -32,22 +34,31 @@ pub const AZURE_VAULT_RESOURCE: &str = "https://vault.azure.net";
 pub struct Caller {
     /// `oid`: the principal access policies and role assignments name.
     pub object_id: ObjectId,
-    /// `appid` (v1) or `azp` (v2): the client application, for compound access policies.
-    pub app_id: Option<String>,
     /// `tid`.
     pub tenant_id: TenantId,
-    /// `iss`, for error messages.
-    pub issuer: String,
+    /// The verified token (shared with the signature cache: nothing is copied per request).
+    token: Arc<VerifiedToken>,
 }
 
 impl Caller {
+    /// `appid` (v1) or `azp` (v2): the client application, for compound access policies.
+    pub fn app_id(&self) -> Option<&str> {
+        let claims = &self.token.claims;
+        claims.appid.as_deref().or(claims.azp.as_deref())
+    }
+
+    /// `iss`, for error messages.
+    pub fn issuer(&self) -> &str {
+        &self.token.claims.iss
+    }
+
     /// How Key Vault names the caller in a 403: `appid=…;oid=…;iss=…`.
     pub fn describe(&self) -> String {
         format!(
             "appid={};oid={};iss={}",
-            self.app_id.as_deref().unwrap_or_default(),
+            self.app_id().unwrap_or_default(),
             self.object_id,
-            self.issuer
+            self.issuer()
         )
     }
 }
@@ -107,8 +118,7 @@ impl Verifier<'_> {
     pub(crate) fn verify(&self, token: &str) -> Result<Caller, KeyVaultError> {
         let unauthorized =
             |message: String| KeyVaultError::new(StatusCode::UNAUTHORIZED, "Unauthorized", message);
-        let verified =
-            verify_with_cache(token, self.keys, self.validation, self.now, self.signatures);
+        let verified = verify_shared(token, self.keys, self.validation, self.now, self.signatures);
         let verified = verified.map_err(|e| match e {
             TokenError::InvalidAudience(found) => unauthorized(format!(
                 "AKV10022: Invalid audience. Expected {} or {KEY_VAULT_APP_ID}, found: {found}.",
@@ -123,7 +133,7 @@ impl Verifier<'_> {
             }
             other => unauthorized(format!("AKV10014: Invalid token: {other}.")),
         })?;
-        let claims = verified.claims;
+        let claims = &verified.claims;
         let tenant_id: TenantId = claims
             .tid
             .parse()
@@ -136,9 +146,8 @@ impl Verifier<'_> {
         })?;
         Ok(Caller {
             object_id,
-            app_id: claims.appid.or(claims.azp),
             tenant_id,
-            issuer: claims.iss,
+            token: verified,
         })
     }
 

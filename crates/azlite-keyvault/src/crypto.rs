@@ -35,9 +35,10 @@ impl std::fmt::Debug for ValueKey {
 
 /// The associated data of a value: where it belongs.
 fn place(vault: &ResourceId, name: &str, version: &str) -> Vec<u8> {
-    let mut aad = Vec::new();
-    for part in [vault.as_str(), name, version] {
-        aad.extend(part.to_ascii_lowercase().bytes());
+    let parts = [vault.as_str(), name, version];
+    let mut aad = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for part in parts {
+        aad.extend(part.bytes().map(|b| b.to_ascii_lowercase()));
         aad.push(0);
     }
     aad
@@ -100,11 +101,13 @@ impl ValueKey {
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| OpenError)?;
         let mut in_out = ciphertext.to_vec();
-        let plain = self
+        let plain_len = self
             .key
             .open_in_place(nonce, Aad::from(place(vault, name, version)), &mut in_out)
-            .map_err(|_| OpenError)?;
-        String::from_utf8(plain.to_vec()).map_err(|_| OpenError)
+            .map_err(|_| OpenError)?
+            .len();
+        in_out.truncate(plain_len);
+        String::from_utf8(in_out).map_err(|_| OpenError)
     }
 }
 

@@ -22,6 +22,7 @@
 //! [`azlite_authz::DataActionCheck`], which the composition root implements with ARM.
 
 pub mod auth;
+mod bundle;
 pub mod crypto;
 mod error;
 pub mod operation;
@@ -81,6 +82,10 @@ pub struct KeyVault {
     /// Vaults by lowercased name, as read at the store's epoch: a vault changed or deleted
     /// through ARM moves the epoch, so the next request reads it again.
     vaults: EpochMemo<String, Arc<Vault>>,
+    /// Secret versions read by get secret, by `<vault>/<name>/<version>` lowercased (an
+    /// empty version: the newest), at the store's epoch: any write (a new version, an
+    /// update, a deletion, the vault's) moves it, so the next request reads again.
+    secrets: EpochMemo<String, Arc<azlite_store::SecretVersion>>,
     /// `https://<vault suffix>`, the challenge's resource.
     resource: String,
     /// What a token must be for this resource.
@@ -89,6 +94,8 @@ pub struct KeyVault {
 
 /// Vaults kept in [`KeyVault::vaults`].
 const VAULT_MEMO_CAPACITY: usize = 1024;
+/// Secret versions kept in [`KeyVault::secrets`].
+const SECRET_MEMO_CAPACITY: usize = 4096;
 
 impl std::fmt::Debug for KeyVault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,6 +127,7 @@ impl KeyVault {
             config,
             signatures: azlite_token::SignatureCache::default(),
             vaults: EpochMemo::new(VAULT_MEMO_CAPACITY),
+            secrets: EpochMemo::new(SECRET_MEMO_CAPACITY),
             resource,
             validation,
         }
@@ -136,40 +144,58 @@ impl KeyVault {
     }
 }
 
-/// The one handler: the operation, then the headers Key Vault puts on every answer.
+/// The one handler of [`KeyVault::router`].
 async fn handle(State(kv): State<Arc<KeyVault>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut location = None;
-    let mut response = match kv.dispatch(&parts, body, &mut location).await {
-        Ok(response) => response,
-        Err(error) => {
-            tracing::debug!(method = %parts.method, path = parts.uri.path(), %error, "Key Vault request refused");
-            error.into_response()
-        }
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        headers.insert("x-ms-request-id", id);
-    }
-    headers.insert(
-        "x-ms-keyvault-service-version",
-        HeaderValue::from_static("1.9.0.0"),
-    );
-    if let Some(region) = location.and_then(|l: String| HeaderValue::from_str(&l).ok()) {
-        headers.insert("x-ms-keyvault-region", region);
-    }
-    if let Some(id) = parts.headers.get("x-ms-client-request-id") {
-        headers.insert("x-ms-client-request-id", id.clone());
-    }
-    response
+    kv.serve(request).await
 }
 
 impl KeyVault {
-    /// Finds the vault the host names.
-    async fn find_vault(&self, name: &str) -> Result<Arc<Vault>, KeyVaultError> {
-        // The epoch before the read: see `EpochMemo`.
-        let epoch = self.store.epoch()?;
+    /// Answers one request, as [`KeyVault::router`] does, without a router around it: the
+    /// listener's host routing calls this for every vault host. The request must carry a
+    /// [`VaultHost`] extension.
+    /// The operation, then the headers Key Vault puts on every answer.
+    pub async fn serve(&self, request: Request) -> Response {
+        let kv = self;
+        let (parts, body) = request.into_parts();
+        let mut location = None;
+        let mut response = match kv.dispatch(&parts, body, &mut location).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::debug!(method = %parts.method, path = parts.uri.path(), %error, "Key Vault request refused");
+                error.into_response()
+            }
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let mut id = uuid::Uuid::encode_buffer();
+        if let Ok(id) =
+            HeaderValue::from_str(uuid::Uuid::new_v4().hyphenated().encode_lower(&mut id))
+        {
+            headers.insert("x-ms-request-id", id);
+        }
+        headers.insert(
+            "x-ms-keyvault-service-version",
+            HeaderValue::from_static("1.9.0.0"),
+        );
+        if let Some(region) =
+            location.and_then(|v: Arc<Vault>| HeaderValue::from_str(&v.location).ok())
+        {
+            headers.insert("x-ms-keyvault-region", region);
+        }
+        if let Some(id) = parts.headers.get("x-ms-client-request-id") {
+            headers.insert("x-ms-client-request-id", id.clone());
+        }
+        response
+    }
+}
+
+impl KeyVault {
+    /// Finds the vault the host names, at `epoch` (read before: see `EpochMemo`).
+    async fn find_vault(
+        &self,
+        epoch: Option<u64>,
+        name: &str,
+    ) -> Result<Arc<Vault>, KeyVaultError> {
         let folded = name.to_ascii_lowercase();
         if let Some(vault) = self.vaults.get(epoch, &folded) {
             return Ok(vault);
@@ -199,7 +225,7 @@ impl KeyVault {
         &self,
         parts: &Parts,
         body: Body,
-        location: &mut Option<String>,
+        location: &mut Option<Arc<Vault>>,
     ) -> Result<Response, KeyVaultError> {
         let Some(VaultHost(name)) = parts.extensions.get::<VaultHost>() else {
             return Err(KeyVaultError::new(
@@ -208,8 +234,10 @@ impl KeyVault {
                 "The request does not name a vault.",
             ));
         };
-        let vault = self.find_vault(name).await?;
-        *location = Some(vault.location.clone());
+        // The epoch before any read: see `EpochMemo`.
+        let epoch = self.store.epoch()?;
+        let vault = self.find_vault(epoch, name).await?;
+        *location = Some(Arc::clone(&vault));
 
         // Authentication comes first, and the body is not touched until the caller is
         // authorized: clients send their first request without a token (and without its
@@ -261,6 +289,7 @@ impl KeyVault {
             url: vault_url(parts, name, &self.config.vault_suffix),
             query: &query,
             api_version,
+            epoch,
             _permitted: permitted,
         };
         use Operation as O;

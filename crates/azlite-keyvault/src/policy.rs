@@ -109,7 +109,8 @@ pub fn authorize(
     rbac: &dyn DataActionCheck,
 ) -> Result<Permitted, KeyVaultError> {
     let (permission, action) = required(operation);
-    let vault_label = format!("{};location={}", vault.name, vault.location);
+    // Only an answer of 403 names the vault: not built for the requests that pass.
+    let vault_label = || format!("{};location={}", vault.name, vault.location);
     if vault.rbac {
         // A role assigned at a secret's own scope counts for that secret, as in Azure.
         let scope: ResourceId = secret_name(operation)
@@ -121,9 +122,10 @@ pub fn authorize(
                 StatusCode::FORBIDDEN,
                 "Forbidden",
                 format!(
-                    "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {}\r\nAction: '{action}'\r\nResource: '{}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {vault_label}\r\n",
+                    "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {}\r\nAction: '{action}'\r\nResource: '{}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {}\r\n",
                     caller.describe(),
                     scope.as_str().to_ascii_lowercase(),
+                    vault_label(),
                 ),
             )
             .with_inner("ForbiddenByRbac")),
@@ -135,7 +137,7 @@ pub fn authorize(
             && policy
                 .application_id
                 .as_deref()
-                .is_none_or(|app| Some(app) == caller.app_id.as_deref())
+                .is_none_or(|app| Some(app) == caller.app_id())
             && policy.secrets.iter().any(|p| {
                 p.eq_ignore_ascii_case(permission.as_str()) || p.eq_ignore_ascii_case("all")
             })
@@ -147,9 +149,10 @@ pub fn authorize(
             StatusCode::FORBIDDEN,
             "Forbidden",
             format!(
-                "The user, group or application '{}' does not have secrets {} permission on key vault '{vault_label}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+                "The user, group or application '{}' does not have secrets {} permission on key vault '{}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
                 caller.describe(),
                 permission.as_str(),
+                vault_label(),
             ),
         )
         .with_inner("AccessDenied"))

@@ -5,10 +5,11 @@
 //! `/deletedsecrets` (the SDKs' pollers accept that, §1.4) until it is recovered, purged, or
 //! its scheduled purge date passes (it is then purged when next looked at).
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use azlite_store::{DeletedSecret, SecretDeletion, SecretVersion, StoreError};
-use serde_json::Value;
 
 use crate::policy::Permitted;
 use crate::vault::Vault;
@@ -22,12 +23,14 @@ pub(crate) struct Context<'a> {
     pub(crate) url: VaultUrl,
     pub(crate) query: &'a Query,
     pub(crate) api_version: &'a str,
+    /// The store's epoch when the request started, before any read.
+    pub(crate) epoch: Option<u64>,
     pub(crate) _permitted: Permitted,
 }
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
-fn ok(value: &Value) -> Response {
+fn ok<T: serde::Serialize>(value: &T) -> Response {
     wire::json_body(value)
 }
 
@@ -122,12 +125,7 @@ impl Context<'_> {
         name: &str,
         version: Option<&str>,
     ) -> Result<Response, KeyVaultError> {
-        let found = self
-            .kv
-            .store
-            .get_secret_version(&self.vault.id, name, version)
-            .await?
-            .ok_or_else(|| KeyVaultError::secret_not_found(name))?;
+        let found = self.secret_version(name, version).await?;
         if !found.enabled {
             return Err(KeyVaultError::new(
                 StatusCode::FORBIDDEN,
@@ -143,6 +141,28 @@ impl Context<'_> {
             &found,
             Some(&value),
         )))
+    }
+
+    /// A version of a secret (`None`: the newest), as read at the request's epoch.
+    async fn secret_version(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Arc<SecretVersion>, KeyVaultError> {
+        let mut key = format!("{}/{name}/{}", self.vault.name, version.unwrap_or_default());
+        key.make_ascii_lowercase();
+        if let Some(found) = self.kv.secrets.get(self.epoch, &key) {
+            return Ok(found);
+        }
+        let found = self
+            .kv
+            .store
+            .get_secret_version(&self.vault.id, name, version)
+            .await?
+            .ok_or_else(|| KeyVaultError::secret_not_found(name))?;
+        let found = Arc::new(found);
+        self.kv.secrets.put(self.epoch, key, Arc::clone(&found));
+        Ok(found)
     }
 
     /// `PATCH /secrets/{name}[/{version}]`: attributes, content type, tags; never the value.
@@ -191,7 +211,7 @@ impl Context<'_> {
     pub(crate) async fn get_secrets(&self) -> Result<Response, KeyVaultError> {
         let page = self.query.page()?;
         let secrets = self.kv.store.list_secrets(&self.vault.id).await?;
-        let items = secrets
+        let items: Vec<_> = secrets
             .iter()
             .map(|s| wire::item(&self.url, self.vault, s, false))
             .collect();
@@ -207,7 +227,7 @@ impl Context<'_> {
             .store
             .list_secret_versions(&self.vault.id, name)
             .await?;
-        let items = versions
+        let items: Vec<_> = versions
             .iter()
             .map(|s| wire::item(&self.url, self.vault, s, true))
             .collect();
@@ -228,22 +248,23 @@ impl Context<'_> {
             .delete_secret(&self.vault.id, name, soft)
             .await?
             .ok_or_else(|| KeyVaultError::secret_not_found(name))?;
-        let body = match soft {
-            Some(deletion) => {
-                wire::deleted_bundle(&self.url, self.vault, &DeletedSecret { latest, deletion })
-            }
+        Ok(match soft {
+            Some(deletion) => ok(&wire::deleted_bundle(
+                &self.url,
+                self.vault,
+                &DeletedSecret { latest, deletion },
+            )),
             // Without soft delete there is nothing to recover: no recoveryId, and the
             // SDKs' pollers finish at once.
-            None => wire::bundle(&self.url, self.vault, &latest, None),
-        };
-        Ok(ok(&body))
+            None => ok(&wire::bundle(&self.url, self.vault, &latest, None)),
+        })
     }
 
     /// `GET /deletedsecrets`.
     pub(crate) async fn get_deleted_secrets(&self) -> Result<Response, KeyVaultError> {
         let page = self.query.page()?;
         let now = self.now();
-        let mut items = Vec::new();
+        let mut live = Vec::new();
         for deleted in self.kv.store.list_deleted_secrets(&self.vault.id).await? {
             if deleted.deletion.scheduled_purge_at <= now {
                 self.kv
@@ -252,8 +273,12 @@ impl Context<'_> {
                     .await?;
                 continue;
             }
-            items.push(wire::deleted_item(&self.url, self.vault, &deleted));
+            live.push(deleted);
         }
+        let items: Vec<_> = live
+            .iter()
+            .map(|deleted| wire::deleted_item(&self.url, self.vault, deleted))
+            .collect();
         let base = format!("{}/deletedsecrets", self.url.0);
         Ok(ok(&wire::page(items, page, &base, self.api_version)))
     }

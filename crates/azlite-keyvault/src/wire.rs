@@ -7,14 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::{HeaderValue, header};
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use azlite_store::{DeletedSecret, SecretVersion};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use crate::KeyVaultError;
-use crate::vault::Vault;
+pub use crate::bundle::{SecretBundle, bundle, deleted_bundle, deleted_item, item};
 
 /// The newest stable api-version, named in the error for an unknown one.
 pub const LATEST_API_VERSION: &str = "7.6";
@@ -22,9 +22,16 @@ pub const LATEST_API_VERSION: &str = "7.6";
 /// Largest value accepted (Key Vault's limit is 25 KB).
 pub const MAX_VALUE_BYTES: usize = 25 * 1024;
 
-/// A JSON response body with Key Vault's content type.
-pub fn json_body(value: &Value) -> Response {
-    let mut response = value.to_string().into_response();
+/// A JSON response body with Key Vault's content type, serialized straight into the
+/// body's bytes.
+pub fn json_body<T: Serialize + ?Sized>(value: &T) -> Response {
+    let mut body = Vec::with_capacity(512);
+    if let Err(e) = serde_json::to_writer(&mut body, value) {
+        // Only a map with non-string keys fails, which no shape here has.
+        tracing::error!(error = %e, "cannot serialize a response");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let mut response = Response::new(Body::from(body));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
@@ -209,104 +216,15 @@ impl VaultUrl {
     }
 }
 
-fn attributes(vault: &Vault, version: &SecretVersion) -> Value {
-    let mut attributes = Map::new();
-    attributes.insert("enabled".into(), json!(version.enabled));
-    if let Some(nbf) = version.not_before {
-        attributes.insert("nbf".into(), json!(nbf));
-    }
-    if let Some(exp) = version.expires {
-        attributes.insert("exp".into(), json!(exp));
-    }
-    attributes.insert("created".into(), json!(version.created_at));
-    attributes.insert("updated".into(), json!(version.updated_at));
-    attributes.insert("recoveryLevel".into(), json!(vault.recovery_level()));
-    attributes.insert("recoverableDays".into(), json!(vault.recoverable_days()));
-    Value::Object(attributes)
-}
-
-/// The fields of a bundle or item: `id` (with or without the version), `contentType`,
-/// `attributes`, `tags` (only when set).
-fn common(
-    url: &VaultUrl,
-    vault: &Vault,
-    version: &SecretVersion,
-    with_version: bool,
-) -> Map<String, Value> {
-    let mut out = Map::new();
-    out.insert(
-        "id".into(),
-        json!(url.secret_id(
-            &version.name,
-            with_version.then_some(version.version.as_str())
-        )),
-    );
-    if let Some(content_type) = &version.content_type {
-        out.insert("contentType".into(), json!(content_type));
-    }
-    out.insert("attributes".into(), attributes(vault, version));
-    if !version.tags.is_empty() {
-        out.insert("tags".into(), json!(version.tags));
-    }
-    out
-}
-
-/// A `SecretBundle`: the version's properties, and its value when given.
-pub fn bundle(
-    url: &VaultUrl,
-    vault: &Vault,
-    version: &SecretVersion,
-    value: Option<&str>,
-) -> Value {
-    let mut out = Map::new();
-    if let Some(value) = value {
-        out.insert("value".into(), json!(value));
-    }
-    out.extend(common(url, vault, version, true));
-    Value::Object(out)
-}
-
-/// A `SecretItem` of a list: no value; the id has no version in the list of secrets and
-/// has one in the list of versions.
-pub fn item(url: &VaultUrl, vault: &Vault, version: &SecretVersion, with_version: bool) -> Value {
-    Value::Object(common(url, vault, version, with_version))
-}
-
-fn deletion_fields(url: &VaultUrl, deleted: &DeletedSecret, out: &mut Map<String, Value>) {
-    out.insert(
-        "recoveryId".into(),
-        json!(url.recovery_id(&deleted.latest.name)),
-    );
-    out.insert("deletedDate".into(), json!(deleted.deletion.deleted_at));
-    out.insert(
-        "scheduledPurgeDate".into(),
-        json!(deleted.deletion.scheduled_purge_at),
-    );
-}
-
-/// A `DeletedSecretBundle` (without the value).
-pub fn deleted_bundle(url: &VaultUrl, vault: &Vault, deleted: &DeletedSecret) -> Value {
-    let mut out = common(url, vault, &deleted.latest, true);
-    deletion_fields(url, deleted, &mut out);
-    Value::Object(out)
-}
-
-/// A `DeletedSecretItem` (its id without the version).
-pub fn deleted_item(url: &VaultUrl, vault: &Vault, deleted: &DeletedSecret) -> Value {
-    let mut out = common(url, vault, &deleted.latest, false);
-    deletion_fields(url, deleted, &mut out);
-    Value::Object(out)
-}
-
 /// One page of a list, with the `nextLink` to the next page (null on the last).
-pub fn page(
-    items: Vec<Value>,
+pub fn page<T: Serialize>(
+    items: Vec<T>,
     (start, size): (usize, usize),
     next_base: &str,
     api_version: &str,
 ) -> Value {
     let total = items.len();
-    let value: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+    let value: Vec<T> = items.into_iter().skip(start).take(size).collect();
     let next = start.saturating_add(size);
     let next_link = (next < total).then(|| {
         format!("{next_base}?api-version={api_version}&$skiptoken={next}&maxresults={size}")

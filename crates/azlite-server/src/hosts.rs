@@ -115,9 +115,11 @@ fn strip_port(host: &str) -> &str {
 pub(crate) struct Services {
     pub(crate) names: Arc<HostNames>,
     pub(crate) sts: Router,
-    pub(crate) arm: Router,
+    /// ARM, called without a router around it.
+    pub(crate) arm: Arc<azlite_arm::Arm>,
     pub(crate) graph: Router,
-    pub(crate) keyvault: Router,
+    /// Key Vault, called without a router around it.
+    pub(crate) keyvault: Arc<azlite_keyvault::KeyVault>,
     pub(crate) datalake: Router,
     pub(crate) blob: Router,
     /// Asked whether a path's first segment names a storage account (path-style Blob).
@@ -164,10 +166,12 @@ pub(crate) async fn dispatch(State(services): State<Services>, mut request: Requ
         .unwrap_or_default();
     let router = match classify(&services.names, &host) {
         Service::Login => services.sts,
-        Service::Management => services.arm,
+        Service::Management => return services.arm.serve(request).await,
         Service::Graph => services.graph,
         Service::Local if request.uri().path().starts_with("/azlite/admin/") => services.admin,
-        Service::Local if is_arm_path(request.uri().path()) => services.arm,
+        Service::Local if is_arm_path(request.uri().path()) => {
+            return services.arm.serve(request).await;
+        }
         Service::Local if is_graph_path(request.uri().path()) => services.graph,
         Service::Local => {
             let secure = request.extensions().get::<Sni>().is_some();
@@ -206,7 +210,7 @@ pub(crate) async fn dispatch(State(services): State<Services>, mut request: Requ
             request
                 .extensions_mut()
                 .insert(azlite_keyvault::VaultHost(name));
-            services.keyvault
+            return services.keyvault.serve(request).await;
         }
         Service::DataLake(name) => {
             request

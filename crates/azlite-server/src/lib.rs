@@ -371,9 +371,9 @@ impl Cloud {
         let services = hosts::Services {
             names: Arc::new(self.config.names.clone()),
             sts: azlite_sts::http::router(self.sts.clone()),
-            arm: self.arm.clone().router(),
+            arm: self.arm.clone(),
             graph: self.graph.clone().router(),
-            keyvault: self.keyvault.clone().router(),
+            keyvault: self.keyvault.clone(),
             datalake: self.datalake.clone().router(),
             blob: self.blob.clone().router(),
             blob_service: self.blob.clone(),

@@ -91,7 +91,8 @@ pub(crate) async fn serve_tls_stream<S>(
             .extensions_mut()
             .insert(axum::extract::ConnectInfo(peer));
         request.extensions_mut().insert(Sni(sni.clone()));
-        app.clone().oneshot(request)
+        // The store looks for other processes' commits once per request, not per lookup.
+        azlite_store::request_scope(app.clone().oneshot(request))
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)

@@ -42,7 +42,7 @@ pub use models::{
     Tenant, User, WriteBatch,
 };
 pub use seal::{STORE_KEY_FILE, StoreKey};
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, request_scope};
 pub use storage_account_keys::{StorageAccountKey, StorageAccountKeyStore};
 pub use vault_secrets::{DeletedSecret, SecretDeletion, SecretStore, SecretVersion};
 

@@ -834,3 +834,58 @@ async fn values_are_encrypted_at_rest_and_survive_a_restart() {
     assert_eq!((status, got["value"].as_str()), (200, Some(plaintext)));
     assert_eq!(vault.name, "kvrest");
 }
+
+/// Get secret keeps what it read while the store does not change; every change shows on
+/// the next request: a new version, a disabled version, a deletion, an access policy taken
+/// away, and a write by another process to the same data directory (another handle on the
+/// database, which this process's writer never sees).
+#[tokio::test]
+async fn a_kept_secret_gives_way_to_every_write_at_once() {
+    use azlite_store::{SecretStore, SqliteStore};
+
+    let cloud = TestCloud::start().await.unwrap();
+    let owner = cloud.owner_token(VAULT_SCOPE).await.unwrap();
+    let all = policy(&cloud, &oid(&owner), &["all"]);
+    let vault = create_vault(&cloud, "kvkept", json!({ "accessPolicies": [all] })).await;
+    let get = || vault.call(Some(&owner), "GET", "/secrets/s", None);
+    let set = |value: &str| {
+        vault.call(
+            Some(&owner),
+            "PUT",
+            "/secrets/s",
+            Some(json!({ "value": value })),
+        )
+    };
+    assert_eq!(set("one").await.0, 200);
+    for _ in 0..3 {
+        assert_eq!(get().await.2["value"], "one");
+    }
+    assert_eq!(set("two").await.0, 200);
+    assert_eq!(get().await.2["value"], "two");
+
+    // Another process disables the newest version, then deletes the secret.
+    let other = SqliteStore::open(&cloud.data_dir().join("azlite.db"))
+        .await
+        .unwrap();
+    let vault_id = vault.id.parse().unwrap();
+    let mut newest = other
+        .get_secret_version(&vault_id, "s", None)
+        .await
+        .unwrap()
+        .unwrap();
+    newest.enabled = false;
+    assert!(other.update_secret_version(&newest).await.unwrap());
+    let (status, _, body) = get().await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["innererror"]["code"], "SecretDisabled");
+    other.delete_secret(&vault_id, "s", None).await.unwrap();
+    let (status, _, body) = get().await;
+    assert_eq!(status, 404, "{body}");
+
+    // This process: a new secret, then the owner's access policy taken away.
+    assert_eq!(set("three").await.0, 200);
+    assert_eq!(get().await.2["value"], "three");
+    create_vault(&cloud, "kvkept", json!({ "accessPolicies": [] })).await;
+    let (status, _, body) = get().await;
+    assert_eq!(status, 403, "{body}");
+}

@@ -31,6 +31,7 @@ mod error;
 mod jwk;
 mod keys;
 mod managed_identity;
+mod signature_cache;
 mod verify;
 
 #[cfg(test)]
@@ -45,8 +46,9 @@ pub use keys::{HeaderStyle, SigningKey};
 pub use managed_identity::{
     ManagedIdentityToken, ManagedIdentityTokenError, ManagedIdentityTokens,
 };
+pub use signature_cache::SignatureCache;
 pub use verify::{
-    IssuerPolicy, KeyRing, KeySource, SignatureCache, Validation, VerifiedToken, verify,
+    IssuerPolicy, KeyRing, KeySource, Validation, VerifiedToken, verify, verify_shared,
     verify_with_cache,
 };
 

@@ -2,6 +2,7 @@
 //! by `kid` from the JWKS, check the RS256 signature, then lifetime, audience and issuer.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
@@ -11,6 +12,7 @@ use crate::compact::{AlgorithmCheck, CompactJws, signature_is_valid};
 use crate::encoding::b64url_decode;
 use crate::error::TokenError;
 use crate::jwk::JwkSet;
+use crate::signature_cache::SignatureCache;
 
 /// Verification keys built from a JWKS (what a resource service fetched from the STS).
 ///
@@ -180,7 +182,7 @@ pub fn verify(
 /// depends on the moment or the resource runs on every call: the verifying key still being
 /// in `keys`, lifetime against `now`, audience and issuer. A resource service sees the same
 /// token on every request of a client for up to a day (RS256 costs tens of microseconds,
-/// parsing a few; the lookup a SHA-256 of the token).
+/// parsing a few; the lookup a comparison of the token's bytes, [`SignatureCache`]).
 pub fn verify_with_cache(
     token: &str,
     keys: &KeyRing,
@@ -191,57 +193,8 @@ pub fn verify_with_cache(
     verify_inner(token, keys, validation, now, Some(cache))
 }
 
-/// Tokens whose signature was verified, by SHA-256 of their exact text, with what was
-/// read from them: the `kid` that verified them and their claims. A `kid` is the thumbprint
-/// of its certificate, so the same `kid` names the same key; the header and claims are a
-/// function of the text, so a hit skips their parsing too, and never the checks that depend
-/// on the moment or the caller (the key still in the ring, lifetime, audience, issuer).
-/// Bounded: past [`SignatureCache::CAPACITY`] entries it starts over.
-#[derive(Debug, Default)]
-pub struct SignatureCache {
-    verified: std::sync::Mutex<HashMap<[u8; 32], std::sync::Arc<Checked>>>,
-}
-
-/// A token whose structure, `alg` and signature were checked.
-#[derive(Debug)]
-struct Checked {
-    kid: String,
-    claims: AccessTokenClaims,
-}
-
-impl SignatureCache {
-    /// Entries kept at most.
-    pub const CAPACITY: usize = 16_384;
-
-    fn digest(token: &str) -> [u8; 32] {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
-        let mut hash = [0u8; 32];
-        hash.copy_from_slice(digest.as_ref());
-        hash
-    }
-
-    fn get(&self, digest: &[u8; 32]) -> Option<std::sync::Arc<Checked>> {
-        let verified = self
-            .verified
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        verified.get(digest).cloned()
-    }
-
-    fn insert(&self, digest: [u8; 32], checked: std::sync::Arc<Checked>) {
-        let mut verified = self
-            .verified
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if verified.len() >= Self::CAPACITY {
-            verified.clear();
-        }
-        verified.insert(digest, checked);
-    }
-}
-
 /// Structure and required claims, `alg`, `kid` and the signature.
-fn check_signature(token: &str, keys: &KeyRing) -> Result<Checked, TokenError> {
+pub(crate) fn check_signature(token: &str, keys: &KeyRing) -> Result<VerifiedToken, TokenError> {
     let jws = CompactJws::parse(token).map_err(TokenError::Malformed)?;
     let claims: AccessTokenClaims = jws.claims().map_err(TokenError::Malformed)?;
 
@@ -259,7 +212,7 @@ fn check_signature(token: &str, keys: &KeyRing) -> Result<Checked, TokenError> {
     if !signature_is_valid(&jws, key, algorithm) {
         return Err(TokenError::InvalidSignature);
     }
-    Ok(Checked {
+    Ok(VerifiedToken {
         kid: kid.to_owned(),
         claims,
     })
@@ -300,13 +253,27 @@ fn verify_inner(
     now: UnixTime,
     cache: Option<&SignatureCache>,
 ) -> Result<VerifiedToken, TokenError> {
-    let Some(cache) = cache else {
-        let Checked { kid, claims } = check_signature(token, keys)?;
-        check_claims(&claims, validation, now)?;
-        return Ok(VerifiedToken { kid, claims });
-    };
-    let digest = SignatureCache::digest(token);
-    let checked = match cache.get(&digest) {
+    match cache {
+        Some(cache) => verify_shared(token, keys, validation, now, cache).map(|v| (*v).clone()),
+        None => {
+            let verified = check_signature(token, keys)?;
+            check_claims(&verified.claims, validation, now)?;
+            Ok(verified)
+        }
+    }
+}
+
+/// [`verify_with_cache`], answering with the cache's own copy of the verified token: a hit
+/// allocates nothing. For the hot paths of the resource services (Key Vault, ARM), which
+/// see the same token on every request of a client.
+pub fn verify_shared(
+    token: &str,
+    keys: &KeyRing,
+    validation: &Validation,
+    now: UnixTime,
+    cache: &SignatureCache,
+) -> Result<Arc<VerifiedToken>, TokenError> {
+    let checked = match cache.get(token) {
         // The key that verified it must still be published: a retired key's tokens fail.
         Some(hit) if !keys.contains(&hit.kid) => {
             return Err(TokenError::UnknownKey(hit.kid.clone()));
@@ -314,16 +281,13 @@ fn verify_inner(
         Some(hit) => hit,
         None => {
             // Only a token whose signature verified is remembered.
-            let checked = std::sync::Arc::new(check_signature(token, keys)?);
-            cache.insert(digest, std::sync::Arc::clone(&checked));
+            let checked = Arc::new(check_signature(token, keys)?);
+            cache.insert(token, Arc::clone(&checked));
             checked
         }
     };
     check_claims(&checked.claims, validation, now)?;
-    Ok(VerifiedToken {
-        kid: checked.kid.clone(),
-        claims: checked.claims.clone(),
-    })
+    Ok(checked)
 }
 
 /// Where a resource service gets the verification keys: the STS's published JWKS, handed

@@ -174,6 +174,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        super::read_cache::look_again();
         let (sender, receiver) = oneshot::channel::<StoreResult<T>>();
         let run: Run = Box::new(move |conn: Option<&mut Connection>| {
             let result = match conn {

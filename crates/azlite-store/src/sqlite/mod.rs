@@ -42,6 +42,7 @@ mod keys;
 mod migrations;
 mod pool;
 mod read_cache;
+pub use read_cache::request_scope;
 mod settings;
 mod storage_account_keys;
 mod vault_secrets;
@@ -198,6 +199,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
+        read_cache::look_again();
         let mut conn = Arc::clone(&self.writer).lock_owned().await;
         let cache = Arc::clone(&self.cache);
         run_blocking(move || {

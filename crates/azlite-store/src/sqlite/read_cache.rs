@@ -45,7 +45,16 @@
 //!   the header after `COMMIT` has a change counter (`iChange`, incremented once per
 //!   committed transaction) exactly one higher. Otherwise the generation moves as for any
 //!   foreign commit.
+//!
+//! One look at the header per request: a request served inside [`crate::request_scope`]
+//! (the HTTPS listener serves each request so) reads the header at its first lookup only;
+//! its later lookups take the generation as it is (this process's writes still move it).
+//! So a request that starts after another process's commit returned sees that commit, as
+//! before; one that overlaps the commit may see the state from before it, as if it had run
+//! a moment earlier. After the request writes anything (its write may have met that other
+//! process's commit), its next lookup reads the header again.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -160,8 +169,30 @@ enum Watch {
     },
 }
 
+tokio::task_local! {
+    /// In a request served inside [`request_scope`]: the [`ReadCache::id`] of the cache
+    /// whose header this request has read (0: none yet, or a write since).
+    static LOOKED: Cell<u64>;
+}
+
+/// Runs `request` (one request of a listener) so that the store reads the WAL-index header
+/// at most once for it (module docs).
+pub async fn request_scope<F: std::future::Future>(request: F) -> F::Output {
+    LOOKED.scope(Cell::new(0), request).await
+}
+
+/// Called before this task writes: its next lookup reads the header again.
+pub(super) fn look_again() {
+    let _ = LOOKED.try_with(|looked| looked.set(0));
+}
+
+/// Numbers caches, so a request that uses two stores looks at each one's header.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// The cache, with what watches the database's version.
 pub(super) struct ReadCache {
+    /// Unique in this process, never 0.
+    id: u64,
     generation: AtomicU64,
     /// Group commits that changed blob rows: moved under the entries' lock, after the
     /// commit, before its writes are answered.
@@ -204,6 +235,7 @@ impl ReadCache {
             Err(_) => Watch::data_version(fallback),
         };
         Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             generation: AtomicU64::new(0),
             blob_writes: AtomicU64::new(0),
             watch,
@@ -218,8 +250,22 @@ impl ReadCache {
     }
 
     /// The database's generation now: moved by every write of this process, and by every
-    /// commit of another process seen in the WAL-index header since the last call.
+    /// commit of another process seen in the WAL-index header since the last call (in a
+    /// [`request_scope`], since the request's first lookup).
     pub(super) fn version(&self) -> StoreResult<u64> {
+        if LOOKED
+            .try_with(|looked| looked.get() == self.id)
+            .unwrap_or(false)
+        {
+            return Ok(self.generation.load(Ordering::SeqCst));
+        }
+        let generation = self.look()?;
+        let _ = LOOKED.try_with(|looked| looked.set(self.id));
+        Ok(generation)
+    }
+
+    /// [`Self::version`], reading the header (or `data_version`) now.
+    fn look(&self) -> StoreResult<u64> {
         match &self.watch {
             Watch::Shm { file, seen } => {
                 let mut now = [0; WAL_INDEX_HEADER];
