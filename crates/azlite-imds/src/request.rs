@@ -1,6 +1,8 @@
 //! Parsing a request once: its parameters (query or form), the headers IMDS insists on,
 //! `api-version`, and the identity selector, into a [`TokenQuery`].
 
+use std::borrow::Cow;
+
 use axum::http::HeaderMap;
 
 use crate::error::ImdsError;
@@ -53,23 +55,21 @@ pub(crate) const IDENTITY_SINCE: &str = "2018-02-01";
 /// The first version of the instance category.
 pub(crate) const INSTANCE_SINCE: &str = "2017-04-02";
 
-/// Request parameters in the order sent, percent-decoded.
+/// Request parameters in the order sent, percent-decoded. A name or value that needed no
+/// decoding borrows the request's bytes: a token request allocates only for what it
+/// escaped (`resource=https%3A%2F%2F…`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Params(Vec<(String, String)>);
+pub(crate) struct Params<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl Params {
+impl<'a> Params<'a> {
     /// From a query string (`None` when the URL has none).
-    pub(crate) fn from_query(query: Option<&str>) -> Self {
+    pub(crate) fn from_query(query: Option<&'a str>) -> Self {
         Self::from_urlencoded(query.unwrap_or_default().as_bytes())
     }
 
     /// From an `application/x-www-form-urlencoded` body or query.
-    pub(crate) fn from_urlencoded(bytes: &[u8]) -> Self {
-        Self(
-            form_urlencoded::parse(bytes)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
+    pub(crate) fn from_urlencoded(bytes: &'a [u8]) -> Self {
+        Self(form_urlencoded::parse(bytes).collect())
     }
 
     /// Adds the parameters of `other` whose names are not here yet.
@@ -89,7 +89,7 @@ impl Params {
             self.0[..i]
                 .iter()
                 .any(|(earlier, _)| earlier == name)
-                .then_some(name.as_str())
+                .then_some(name.as_ref())
         })
     }
 

@@ -15,6 +15,7 @@ mod demo;
 pub mod hosts;
 pub mod sandbox;
 mod serve;
+mod startup;
 pub mod tls;
 mod vault_key;
 mod vm_endpoints;
@@ -116,6 +117,7 @@ impl Cloud {
     /// Opens the data directory (creating what a first start needs) and prepares every
     /// service.
     pub async fn open(config: Config) -> Result<Self, StartError> {
+        let mut steps = startup::Steps::start();
         let dir = config.data_dir.clone();
         data_dir::prepare(&dir)?;
         let store: Arc<dyn Store> =
@@ -123,6 +125,7 @@ impl Cloud {
         // SQLite made the WAL and shared-memory files with the database's mode; the store key
         // was made 0600. Checked, not assumed.
         data_dir::prepare_after_open(&dir)?;
+        steps.done("store open (migrations, store key)");
         let offset = store
             .get_setting(admin::CLOCK_OFFSET_SETTING)
             .await?
@@ -138,8 +141,10 @@ impl Cloud {
         };
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let sts = Arc::new(Sts::open(store.clone(), dyn_clock.clone(), sts_config).await?);
+        steps.done("signing keys");
         let bootstrap = azlite_sts::bootstrap(store.as_ref(), clock.now()).await?;
         let owner_secret = owner_secret(&dir, &store, &bootstrap, clock.now()).await?;
+        steps.done("bootstrap objects");
         let arm_config = ArmConfig {
             login_host: config.names.login.first().cloned().unwrap_or_default(),
             management_host: config.names.management.first().cloned().unwrap_or_default(),
@@ -166,6 +171,7 @@ impl Cloud {
         ));
         let arm =
             Arc::new(Arm::open(store.clone(), keys, dyn_clock.clone(), arm_config, &owners).await?);
+        steps.done("role assignment index");
         let keyvault = Arc::new(azlite_keyvault::KeyVault::new(
             store.clone(),
             sts.clone(),
@@ -186,7 +192,9 @@ impl Cloud {
                 ),
             },
         ));
+        steps.done("key vault key");
         let content = open_content(&dir, store.as_ref()).await?;
+        steps.done("content sweep");
         let datalake = Arc::new(azlite_datalake::DataLake::new(
             store.clone(),
             sts.clone(),
@@ -223,6 +231,7 @@ impl Cloud {
                 .await
                 .map_err(StartError::DevelopmentAccount)?;
         }
+        steps.done("blob");
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -251,8 +260,11 @@ impl Cloud {
             }
             None => None,
         };
+        steps.done("demo VM");
         let ca = LocalCa::load_or_create(&dir)?;
+        steps.done("local CA");
         let acceptor = TlsAcceptor::from(ca.server_config(&config.certificate_names())?);
+        steps.done("server certificate");
         Ok(Self {
             config,
             store,

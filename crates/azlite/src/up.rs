@@ -56,6 +56,9 @@ pub(crate) struct UpArgs {
 pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     init_tracing();
     let started = Instant::now();
+    // Before anything a client can see: a SIGTERM that follows `connection.json` at once
+    // must stop azlite gracefully, not kill it.
+    let shutdown = Shutdown::install()?;
     let mut config = match &args.config {
         Some(file) => Config::from_file(&data_dir, file)?,
         None => Config::with_data_dir(&data_dir),
@@ -142,7 +145,7 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     }
     cloud
         .serve(listener, async move {
-            shutdown_signal().await;
+            shutdown.wait().await;
             let _ = stop.send(true);
         })
         .await;
@@ -265,21 +268,27 @@ UseDevelopmentStorage=true (when on 127.0.0.1:10000) or the connection string:
     );
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+/// SIGINT and SIGTERM, listened for from start-up on (tokio registers a handler only when
+/// asked; until then the default action, death, applies).
+struct Shutdown {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+        })
     }
-    tracing::info!("stopping");
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        tracing::info!("stopping");
+    }
 }
