@@ -203,7 +203,7 @@ impl Imds {
 
     /// The token for `query`: the VM's identities now, the identity `query` names by
     /// `rules`, then the cache or the STS.
-    async fn token(&self, query: &TokenQuery, rules: Rules) -> Result<Served, ImdsError> {
+    async fn token(&self, query: &TokenQuery<'_>, rules: Rules) -> Result<Served, ImdsError> {
         let identities = self
             .source
             .identities(&self.config.vm)
@@ -215,18 +215,18 @@ impl Imds {
         let cached = if query.bypass_cache {
             None
         } else {
-            self.cache.fresh(principal, &query.resource, now, margin)
+            self.cache.fresh(principal, query.resource, now, margin)
         };
         let token = match cached {
             Some(token) => token,
             None => {
                 let token = self
                     .tokens
-                    .managed_identity_token(principal, &query.resource)
+                    .managed_identity_token(principal, query.resource)
                     .await?;
                 let token = Arc::new(Issued::new(token));
                 self.cache
-                    .insert(principal, &query.resource, token.clone(), now, |p| {
+                    .insert(principal, query.resource, token.clone(), now, |p| {
                         identities.contains(p)
                     });
                 token
@@ -235,7 +235,7 @@ impl Imds {
         Ok(Served {
             token,
             now,
-            echo: query.echo.clone(),
+            echo: query.echo.map(|(name, value)| (name, value.to_owned())),
         })
     }
 }

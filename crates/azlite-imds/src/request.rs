@@ -129,18 +129,18 @@ pub(crate) fn check_api_version(params: &Params, since: &str) -> Result<(), Imds
     }
 }
 
-/// A token request, parsed.
+/// A token request, parsed (borrowing the request's parameters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TokenQuery {
+pub(crate) struct TokenQuery<'a> {
     /// The resource, verbatim.
-    pub(crate) resource: String,
+    pub(crate) resource: &'a str,
     /// The identity asked for.
     pub(crate) selector: Selector,
     /// `bypass_cache=true`.
     pub(crate) bypass_cache: bool,
     /// The selector parameter other than `client_id` as sent, echoed in the answer
     /// (`object_id`, `msi_res_id`, `mi_res_id`; MSAL checks the echo on Arc, reference §2.4).
-    pub(crate) echo: Option<(&'static str, String)>,
+    pub(crate) echo: Option<(&'static str, &'a str)>,
 }
 
 /// The selector parameters of IMDS (and the extension, Cloud Shell and Arc).
@@ -167,21 +167,18 @@ pub(crate) const APP_SERVICE_2017_SELECTORS: &[(&str, SelectorKind)] = &[
     ("client_id", SelectorKind::Client),
 ];
 
-impl TokenQuery {
+impl<'a> TokenQuery<'a> {
     /// Parses IMDS's token parameters: `resource` first, then the selectors.
-    pub(crate) fn parse_imds(params: &Params) -> Result<Self, ImdsError> {
+    pub(crate) fn parse_imds(params: &'a Params<'_>) -> Result<Self, ImdsError> {
         Self::parse(params, IMDS_SELECTORS)
     }
 
     /// Parses with the selector parameters of a protocol.
     pub(crate) fn parse(
-        params: &Params,
+        params: &'a Params<'_>,
         selectors: &[(&'static str, SelectorKind)],
     ) -> Result<Self, ImdsError> {
-        let resource = params
-            .get("resource")
-            .ok_or(ImdsError::MissingResource)?
-            .to_owned();
+        let resource = params.get("resource").ok_or(ImdsError::MissingResource)?;
         let mut named = selectors
             .iter()
             .filter_map(|(name, kind)| params.get(name).map(|value| (*name, *kind, value)));
@@ -189,7 +186,7 @@ impl TokenQuery {
             (None, _) => (Selector::Default, None),
             (Some(_), Some(_)) => return Err(ImdsError::ConflictingSelectors),
             (Some((name, kind, value)), None) => {
-                let echo = (kind != SelectorKind::Client).then(|| (name, value.to_owned()));
+                let echo = (kind != SelectorKind::Client).then_some((name, value));
                 (Selector::parse(kind, value), echo)
             }
         };
@@ -276,22 +273,33 @@ mod tests {
 
     #[test]
     fn one_selector_at_most_and_the_echo_keeps_the_name_sent() {
-        let parse = |q: &str| TokenQuery::parse_imds(&Params::from_query(Some(q)));
-        assert!(matches!(parse("x=1"), Err(ImdsError::MissingResource)));
-        let q = parse("resource=r").unwrap();
+        let params = |q: &'static str| Params::from_query(Some(q));
+        let p = params("x=1");
+        assert!(matches!(
+            TokenQuery::parse_imds(&p),
+            Err(ImdsError::MissingResource)
+        ));
+        let p = params("resource=r");
+        let q = TokenQuery::parse_imds(&p).unwrap();
+        assert_eq!(q.resource, "r");
         assert_eq!(q.selector, Selector::Default);
         assert!(!q.bypass_cache && q.echo.is_none());
-        let q = parse("resource=r&mi_res_id=/x&bypass_cache=TRUE").unwrap();
+        let p = params("resource=r&mi_res_id=%2Fx&bypass_cache=TRUE");
+        let q = TokenQuery::parse_imds(&p).unwrap();
         assert_eq!(q.selector, Selector::Unmatchable);
-        assert_eq!(q.echo, Some(("mi_res_id", "/x".to_owned())));
+        assert_eq!(q.echo, Some(("mi_res_id", "/x")));
         assert!(q.bypass_cache);
-        let q = parse("resource=r&client_id=c").unwrap();
-        assert!(q.echo.is_none());
+        let p = params("resource=r&client_id=c");
+        assert!(TokenQuery::parse_imds(&p).unwrap().echo.is_none());
         for both in [
             "resource=r&client_id=a&object_id=b",
             "resource=r&msi_res_id=a&mi_res_id=a",
         ] {
-            assert!(matches!(parse(both), Err(ImdsError::ConflictingSelectors)));
+            let p = params(both);
+            assert!(matches!(
+                TokenQuery::parse_imds(&p),
+                Err(ImdsError::ConflictingSelectors)
+            ));
         }
     }
 }

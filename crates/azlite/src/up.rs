@@ -106,7 +106,7 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
-            let server = azlite_server::serve_plain_http(router, listener, shutdown);
+            let server = azlite_server::serve_vm_endpoints(router, listener, shutdown);
             endpoints.push(tokio::spawn(server));
         }
     }
@@ -136,19 +136,27 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
             Ok::<(), std::io::Error>(())
         }));
     }
-    let info = cloud.write_connection_file(addr, local)?;
+    // Serving first, then `connection.json` (two fsyncs): a client that reads the file finds
+    // a listener that answers, and the first answer does not wait for the disk.
+    let info = cloud.connection_info(addr, local);
+    let connection_dir = cloud.config().data_dir.clone();
+    let serving = tokio::spawn(cloud.serve(listener, async move {
+        shutdown.wait().await;
+        let _ = stop.send(true);
+    }));
+    info.write(&connection_dir).with_context(|| {
+        format!(
+            "cannot write {}",
+            ConnectionInfo::path(&connection_dir).display()
+        )
+    })?;
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(%addr, ready_ms = format!("{ready_ms:.1}"), "azlite is ready");
     print_ready(&data_dir, &info);
     if let Some(addr) = development_blob {
         print_development_blob(addr);
     }
-    cloud
-        .serve(listener, async move {
-            shutdown.wait().await;
-            let _ = stop.send(true);
-        })
-        .await;
+    let _ = serving.await;
     for endpoint in endpoints {
         let _ = endpoint.await;
     }
