@@ -58,9 +58,18 @@ with tempfile.TemporaryDirectory() as data_dir:
     while not os.path.exists(conn) and time.time() < deadline:
         time.sleep(0.02)
     info = json.load(open(conn))
-    stop(first)
     ctx = ssl.create_default_context(cafile=info["caCertificate"])
     url_path = f"/{info['tenantId']}/v2.0/.well-known/openid-configuration"
+    # Stopped once it answers (older builds died of a SIGTERM sent right after
+    # connection.json appeared, before they listened for signals).
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"https://127.0.0.1:{port}{url_path}", context=ctx, timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.01)
+    stop(first)
 
     accept_ms, answer_ms, ready_ms, rss, rss_anon, rss_file = [], [], [], [], [], []
     for i in range(runs):

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 
 use crate::error::ImdsError;
 use crate::selection::{Selector, SelectorKind};
@@ -107,11 +107,14 @@ impl<'a> Params<'a> {
 /// `Metadata` error: no `X-Forwarded-For`, then `Metadata: true` (reference §1.1, §1.6).
 /// The value is compared case-insensitively: the IMDS doc's own samples send `Metadata:True`.
 pub(crate) fn check_headers(headers: &HeaderMap) -> Result<(), ImdsError> {
-    if headers.contains_key("x-forwarded-for") {
+    // Names made once, not parsed from text on every lookup.
+    static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    static METADATA: HeaderName = HeaderName::from_static("metadata");
+    if headers.contains_key(&X_FORWARDED_FOR) {
         return Err(ImdsError::ForwardedRequest);
     }
     let metadata = headers
-        .get("metadata")
+        .get(&METADATA)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     if !metadata {

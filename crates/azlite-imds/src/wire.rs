@@ -3,10 +3,10 @@
 //! `expires_in`, azure-identity does `int(expires_on)`). App Service answers a subset, and
 //! its 2017-09-01 API a date string for `expires_on` (reference §2.3).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use azlite_token::ManagedIdentityToken;
@@ -20,8 +20,10 @@ pub(crate) const IMDS_SERVER: &str = "IMDS/150.870.65.1854";
 
 /// A token from the STS, with the parts of IMDS's answer that do not change while it is
 /// cached written once (every member but `expires_in` and `ext_expires_in`, which count
-/// down). Serving it copies three slices and two numbers into the body: no JSON escaping,
-/// no formatting, per request.
+/// down), and the whole answer of the last second served, shared: a request in the same
+/// second as the one before it sends those bytes again (no allocation, no copy); the first
+/// of a second copies three slices and two numbers. No JSON escaping or formatting per
+/// request either way.
 #[derive(Debug)]
 pub(crate) struct Issued {
     /// The token.
@@ -31,6 +33,8 @@ pub(crate) struct Issued {
     rendered: Box<[u8]>,
     /// Where the second and third parts of `rendered` start.
     splits: [usize; 2],
+    /// The last whole answer without an echoed selector, with its `expires_in`.
+    last: Mutex<Option<(i64, Bytes)>>,
 }
 
 impl Issued {
@@ -57,7 +61,24 @@ impl Issued {
             token,
             rendered: out.into_boxed_slice(),
             splits: [first, second],
+            last: Mutex::new(None),
         }
+    }
+
+    /// IMDS's whole answer (no echoed selector) with `left` seconds left.
+    fn imds_body(&self, left: i64) -> Bytes {
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((at, body)) = &*last
+            && *at == left
+        {
+            return body.clone();
+        }
+        let mut body = Vec::with_capacity(self.rendered.len() + 2 * 20 + 1);
+        self.write_imds_body(left, &mut body);
+        body.push(b'}');
+        let body = Bytes::from(body);
+        *last = Some((left, body.clone()));
+        body
     }
 
     /// The bytes of IMDS's answer without its closing brace, `expires_in` being `left`.
@@ -121,19 +142,19 @@ pub(crate) fn json_ok(body: Value) -> Response {
 /// IMDS's token answer (reference §1.2), field order as in its samples: the parts
 /// [`Issued`] rendered, the seconds left, and the echoed selector, if any.
 pub(crate) fn imds_token(served: &Served) -> Response {
-    let echo_len = served
-        .echo
-        .as_ref()
-        .map_or(0, |(name, value)| name.len() + 2 * value.len() + 8);
-    let mut body = Vec::with_capacity(served.token.rendered.len() + 2 * 20 + echo_len + 1);
-    served
-        .token
-        .write_imds_body(served.seconds_left(), &mut body);
-    if let Some((name, value)) = &served.echo {
-        let mut fields = JsonFields::continuing(&mut body);
-        fields.string(name, value);
-    }
-    body.push(b'}');
+    let left = served.seconds_left();
+    let body = match &served.echo {
+        None => served.token.imds_body(left),
+        Some((name, value)) => {
+            let mut body = Vec::with_capacity(
+                served.token.rendered.len() + 2 * 20 + name.len() + 2 * value.len() + 9,
+            );
+            served.token.write_imds_body(left, &mut body);
+            JsonFields::continuing(&mut body).string(name, value);
+            body.push(b'}');
+            Bytes::from(body)
+        }
+    };
     let mut response = Response::new(Body::from(body));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
