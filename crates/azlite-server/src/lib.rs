@@ -10,6 +10,7 @@
 mod admin;
 pub mod config;
 mod connection;
+mod content;
 pub mod data_dir;
 mod demo;
 pub mod hosts;
@@ -102,6 +103,7 @@ pub struct Cloud {
     owner_secret: String,
     ca: LocalCa,
     acceptor: TlsAcceptor,
+    content_swept: tokio::sync::watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Cloud {
@@ -193,8 +195,8 @@ impl Cloud {
             },
         ));
         steps.done("key vault key");
-        let content = open_content(&dir, store.as_ref()).await?;
-        steps.done("content sweep");
+        let (content, content_swept) = content::open(&dir, store.clone())?;
+        steps.done("content directory");
         let datalake = Arc::new(azlite_datalake::DataLake::new(
             store.clone(),
             sts.clone(),
@@ -281,7 +283,19 @@ impl Cloud {
             owner_secret,
             ca,
             acceptor,
+            content_swept,
         })
+    }
+
+    /// Resolves once the start-up sweep of the content directory (expired uncommitted
+    /// blocks, files of puts a crash cut short, extents nothing references) has finished. It
+    /// runs in the background from [`Cloud::open`] on; content writes wait for it, so it never
+    /// races one. `azlite up` waits for it before writing `connection.json`.
+    pub fn content_swept(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut swept = self.content_swept.clone();
+        async move {
+            let _ = swept.wait_for(|done| *done).await;
+        }
     }
 
     /// The configuration.
@@ -449,55 +463,6 @@ pub async fn serve_vm_endpoints(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-/// Opens the content store under `<data dir>/content` and, before anything can write to
-/// it, removes what a crash left: temporary files of unfinished puts, uncommitted blocks
-/// older than a week, and extents that neither Blob nor Data Lake references (one
-/// directory holds every service's extents, so the sweep takes the union).
-async fn open_content(
-    dir: &Path,
-    store: &dyn Store,
-) -> Result<Arc<dyn azlite_content::ExtentStore>, StartError> {
-    let content = azlite_content::LocalExtentStore::open(dir.join("content"))?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    store
-        .expire_uncommitted_blocks(now_ms - azlite_blob::UNCOMMITTED_BLOCK_LIFETIME_MS)
-        .await?;
-    // One content directory holds every service's extents: an extent is an orphan only when
-    // neither Blob nor Data Lake references it.
-    let mut referenced: std::collections::HashSet<azlite_content::ExtentId> = store
-        .referenced_blob_extents()
-        .await?
-        .into_iter()
-        .map(azlite_content::ExtentId::from_uuid)
-        .collect();
-    for id in store.dls_referenced_extents().await? {
-        match id.parse() {
-            Ok(id) => {
-                referenced.insert(id);
-            }
-            Err(_) => tracing::warn!(extent = %id, "the store names an invalid extent id"),
-        }
-    }
-    let report = azlite_content::sweep::sweep_orphans(
-        &content,
-        &referenced,
-        std::time::Duration::ZERO,
-        true,
-    )
-    .await?;
-    if report != azlite_content::sweep::SweepReport::default() {
-        tracing::info!(
-            incomplete = report.incomplete,
-            orphans = report.orphans,
-            orphan_bytes = report.orphan_bytes,
-            "removed content that no blob or file references"
-        );
-    }
-    Ok(Arc::new(content))
 }
 
 /// The owner's secret: new on the first start; afterwards the one in `connection.json`. If

@@ -140,10 +140,13 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     // a listener that answers, and the first answer does not wait for the disk.
     let info = cloud.connection_info(addr, local);
     let connection_dir = cloud.config().data_dir.clone();
+    let content_swept = cloud.content_swept();
     let serving = tokio::spawn(cloud.serve(listener, async move {
         shutdown.wait().await;
         let _ = stop.send(true);
     }));
+    // `connection.json` says azlite is fully started: after the content sweep too.
+    content_swept.await;
     info.write(&connection_dir).with_context(|| {
         format!(
             "cannot write {}",
