@@ -6,7 +6,9 @@ Usage: scripts/bench-startup.py [BINARY] [RUNS]   (default: target/release/azlit
 The first start (which creates the store, the signing key and the CA) is run once and not
 counted. Each counted run measures, from spawn: the first accepted TCP connection, and the
 first HTTPS answer (the v2 OpenID document). It also reports the server's own "ready_ms"
-log field and the resident memory 5 s after start. Everything is on 127.0.0.1 and each
+log field and the resident memory 5 s after start: VmRSS, and its two parts, RssFile (pages
+of the binary and libraries, shared with every process that maps them, most of it the
+binary's code) and RssAnon (azlite's own heap and stacks). Everything is on 127.0.0.1 and each
 process started here is stopped here, by its PID.
 """
 import json, os, re, signal, socket, ssl, statistics, subprocess, sys, tempfile, time, urllib.request
@@ -40,10 +42,10 @@ def stop(proc):
     return err
 
 
-def rss_mib(pid):
+def rss_mib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -56,11 +58,20 @@ with tempfile.TemporaryDirectory() as data_dir:
     while not os.path.exists(conn) and time.time() < deadline:
         time.sleep(0.02)
     info = json.load(open(conn))
-    stop(first)
     ctx = ssl.create_default_context(cafile=info["caCertificate"])
     url_path = f"/{info['tenantId']}/v2.0/.well-known/openid-configuration"
+    # Stopped once it answers (older builds died of a SIGTERM sent right after
+    # connection.json appeared, before they listened for signals).
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"https://127.0.0.1:{port}{url_path}", context=ctx, timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.01)
+    stop(first)
 
-    accept_ms, answer_ms, ready_ms, rss = [], [], [], []
+    accept_ms, answer_ms, ready_ms, rss, rss_anon, rss_file = [], [], [], [], [], []
     for i in range(runs):
         port = free_port()
         t0 = time.perf_counter()
@@ -82,6 +93,8 @@ with tempfile.TemporaryDirectory() as data_dir:
         if i == 0:
             time.sleep(5)
             rss.append(rss_mib(proc.pid))
+            rss_anon.append(rss_mib(proc.pid, "RssAnon"))
+            rss_file.append(rss_mib(proc.pid, "RssFile"))
         err = stop(proc)
         m = re.search(r"ready_ms\D*([0-9.]+)", err)
         if m:
@@ -96,3 +109,5 @@ with tempfile.TemporaryDirectory() as data_dir:
     if ready_ms:
         show("server's own open->ready (log)", ready_ms, "ms")
     show("idle RSS 5 s after start", rss, "MiB")
+    show("  of which RssAnon (heap, stacks)", rss_anon, "MiB")
+    show("  of which RssFile (binary, libs)", rss_file, "MiB")

@@ -42,18 +42,22 @@ impl LocalExtentStore {
     /// its 256 shard directories.
     pub fn open(root: impl AsRef<Path>) -> Result<Self, ContentError> {
         let root = root.as_ref().to_path_buf();
-        create_private_dir(&root)?;
-        create_private_dir(&root.join("tmp"))?;
+        // Directories are fsync'd only when one was made: a restart, which finds them all,
+        // then costs no journal commit (start-up time, issue 14).
+        let mut created = create_private_dir(&root)?;
+        created |= create_private_dir(&root.join("tmp"))?;
         let extents = root.join("extents");
-        create_private_dir(&extents)?;
+        created |= create_private_dir(&extents)?;
         for shard in 0..=255u8 {
-            create_private_dir(&extents.join(format!("{shard:02x}")))?;
+            created |= create_private_dir(&extents.join(format!("{shard:02x}")))?;
         }
-        for dir in [&extents, &root] {
-            sync_dir(dir)?;
-        }
-        if let Some(parent) = root.parent() {
-            sync_dir(parent)?;
+        if created {
+            for dir in [&extents, &root] {
+                sync_dir(dir)?;
+            }
+            if let Some(parent) = root.parent() {
+                sync_dir(parent)?;
+            }
         }
         Ok(Self { root: root.into() })
     }
@@ -77,12 +81,23 @@ impl LocalExtentStore {
     }
 }
 
-fn create_private_dir(path: &Path) -> Result<(), ContentError> {
+/// Makes `path` a 0700 directory; whether it had to be created.
+fn create_private_dir(path: &Path) -> Result<bool, ContentError> {
     match DirBuilder::new().mode(0o700).create(path) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| ContentError::io(format!("setting 0700 on {}", path.display()), e))
+            // Changed only when it is not 0700 already: a chmod dirties the inode even when
+            // the mode stays the same.
+            let mode = std::fs::metadata(path)
+                .map_err(|e| ContentError::io(format!("reading {}", path.display()), e))?
+                .permissions()
+                .mode();
+            if mode & 0o7777 != 0o700 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(
+                    |e| ContentError::io(format!("setting 0700 on {}", path.display()), e),
+                )?;
+            }
+            Ok(false)
         }
         Err(error) => Err(ContentError::io(
             format!("creating {}", path.display()),

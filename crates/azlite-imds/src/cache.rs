@@ -15,8 +15,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use azlite_token::ManagedIdentityToken;
 use azlite_types::{ObjectId, UnixTime};
+
+use crate::wire::Issued;
 
 /// The most tokens one endpoint keeps.
 pub(crate) const CAPACITY: usize = 1024;
@@ -24,7 +25,7 @@ pub(crate) const CAPACITY: usize = 1024;
 /// Cached tokens per principal and resource.
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
-    entries: Mutex<HashMap<ObjectId, HashMap<String, Arc<ManagedIdentityToken>>>>,
+    entries: Mutex<HashMap<ObjectId, HashMap<String, Arc<Issued>>>>,
 }
 
 impl TokenCache {
@@ -36,12 +37,12 @@ impl TokenCache {
         resource: &str,
         now: UnixTime,
         margin: i64,
-    ) -> Option<Arc<ManagedIdentityToken>> {
+    ) -> Option<Arc<Issued>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
             .get(&principal)?
             .get(resource)
-            .filter(|t| t.expires_on - now >= margin)
+            .filter(|t| t.token.expires_on - now >= margin)
             .cloned()
     }
 
@@ -51,13 +52,13 @@ impl TokenCache {
         &self,
         principal: ObjectId,
         resource: &str,
-        token: Arc<ManagedIdentityToken>,
+        token: Arc<Issued>,
         now: UnixTime,
         current: impl Fn(ObjectId) -> bool,
     ) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.retain(|p, tokens| {
-            tokens.retain(|_, t| t.expires_on > now);
+            tokens.retain(|_, t| t.token.expires_on > now);
             current(*p) && !tokens.is_empty()
         });
         let mut held: usize = entries.values().map(HashMap::len).sum();
@@ -67,7 +68,9 @@ impl TokenCache {
         while !replaces && held >= CAPACITY {
             let nearest_end = entries
                 .iter()
-                .flat_map(|(p, tokens)| tokens.iter().map(move |(r, t)| (t.expires_on, *p, r)))
+                .flat_map(|(p, tokens)| {
+                    tokens.iter().map(move |(r, t)| (t.token.expires_on, *p, r))
+                })
                 .min_by_key(|(expires_on, ..)| *expires_on)
                 .map(|(_, p, r)| (p, r.clone()));
             let Some((p, r)) = nearest_end else { break };
@@ -95,18 +98,19 @@ impl TokenCache {
 
 #[cfg(test)]
 mod tests {
+    use azlite_token::ManagedIdentityToken;
     use azlite_types::ClientId;
 
     use super::*;
 
-    fn token(resource: &str, expires_on: UnixTime) -> Arc<ManagedIdentityToken> {
-        Arc::new(ManagedIdentityToken {
+    fn token(resource: &str, expires_on: UnixTime) -> Arc<Issued> {
+        Arc::new(Issued::new(ManagedIdentityToken {
             access_token: "t".into(),
             expires_on,
             not_before: 0,
             resource: resource.into(),
             client_id: ClientId::new_random(),
-        })
+        }))
     }
 
     #[test]

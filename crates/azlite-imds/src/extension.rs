@@ -44,7 +44,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 async fn extension_token(
     imds: &Imds,
     headers: &HeaderMap,
-    params: Params,
+    params: Params<'_>,
 ) -> Result<wire::Served, ImdsError> {
     let _admitted = imds.admit()?;
     check_headers(headers)?;

@@ -62,6 +62,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use azlite_token::ManagedIdentityTokens;
 use azlite_types::{Clock, ResourceId};
+use tower::util::MapResponseLayer;
 
 pub use error::ImdsError;
 pub use source::{
@@ -73,7 +74,7 @@ use crate::cache::TokenCache;
 use crate::request::TokenQuery;
 use crate::selection::{Rules, select};
 use crate::throttle::{Admitted, Throttle};
-use crate::wire::Served;
+use crate::wire::{Issued, Served};
 
 /// Settings of one VM's endpoints.
 #[derive(Clone)]
@@ -176,7 +177,7 @@ impl Imds {
     /// IMDS, the VM extension, Cloud Shell and App Service (see the crate docs), plain HTTP.
     /// No fallback is set, so the router can be merged; unknown paths get axum's empty 404.
     pub fn router(self: Arc<Self>) -> Router {
-        let imds = metadata::routes().layer(axum::middleware::map_response(imds_server_header));
+        let imds = metadata::routes().layer(MapResponseLayer::new(imds_server_header));
         imds.merge(extension::routes())
             .merge(app_service::routes())
             .with_state(self)
@@ -187,7 +188,7 @@ impl Imds {
         self.arc.as_ref()?;
         Some(
             arc::routes()
-                .layer(axum::middleware::map_response(imds_server_header))
+                .layer(MapResponseLayer::new(imds_server_header))
                 .with_state(self),
         )
     }
@@ -202,7 +203,7 @@ impl Imds {
 
     /// The token for `query`: the VM's identities now, the identity `query` names by
     /// `rules`, then the cache or the STS.
-    async fn token(&self, query: &TokenQuery, rules: Rules) -> Result<Served, ImdsError> {
+    async fn token(&self, query: &TokenQuery<'_>, rules: Rules) -> Result<Served, ImdsError> {
         let identities = self
             .source
             .identities(&self.config.vm)
@@ -214,18 +215,18 @@ impl Imds {
         let cached = if query.bypass_cache {
             None
         } else {
-            self.cache.fresh(principal, &query.resource, now, margin)
+            self.cache.fresh(principal, query.resource, now, margin)
         };
         let token = match cached {
             Some(token) => token,
             None => {
                 let token = self
                     .tokens
-                    .managed_identity_token(principal, &query.resource)
+                    .managed_identity_token(principal, query.resource)
                     .await?;
-                let token = Arc::new(token);
+                let token = Arc::new(Issued::new(token));
                 self.cache
-                    .insert(principal, &query.resource, token.clone(), now, |p| {
+                    .insert(principal, query.resource, token.clone(), now, |p| {
                         identities.contains(p)
                     });
                 token
@@ -234,13 +235,14 @@ impl Imds {
         Ok(Served {
             token,
             now,
-            echo: query.echo.clone(),
+            echo: query.echo.map(|(name, value)| (name, value.to_owned())),
         })
     }
 }
 
-/// Adds `Server: IMDS/…` to IMDS's answers.
-async fn imds_server_header(mut response: Response) -> Response {
+/// Adds `Server: IMDS/…` to IMDS's answers (a plain function in tower's `MapResponse`: no
+/// boxed future per request, as axum's `map_response` middleware would cost).
+fn imds_server_header(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::SERVER, HeaderValue::from_static(wire::IMDS_SERVER));

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -56,11 +56,11 @@ pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 }
 
 /// The headers, then the query's parameters without duplicates, then `api-version`.
-fn versioned_params(
+fn versioned_params<'a>(
     headers: &HeaderMap,
-    query: Option<&str>,
+    query: Option<&'a str>,
     since: &str,
-) -> Result<Params, ImdsError> {
+) -> Result<Params<'a>, ImdsError> {
     check_headers(headers)?;
     let params = Params::from_query(query);
     if let Some(name) = params.duplicate() {
@@ -70,15 +70,14 @@ fn versioned_params(
     Ok(params)
 }
 
-/// `GET /metadata/identity/oauth2/token`.
-async fn get_identity_token(
-    State(imds): State<Arc<Imds>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+/// `GET /metadata/identity/oauth2/token`. The request is taken whole and its headers and
+/// query borrowed (axum's `HeaderMap` and `RawQuery` extractors copy them): this is the
+/// hottest route of the on-VM endpoints.
+async fn get_identity_token(State(imds): State<Arc<Imds>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
     let result = async {
         let _admitted = imds.admit()?;
-        let params = versioned_params(&headers, query.as_deref(), IDENTITY_SINCE)?;
+        let params = versioned_params(&parts.headers, parts.uri.query(), IDENTITY_SINCE)?;
         let query = TokenQuery::parse_imds(&params)?;
         imds.token(&query, Rules::Imds).await
     }

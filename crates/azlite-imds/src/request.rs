@@ -1,7 +1,9 @@
 //! Parsing a request once: its parameters (query or form), the headers IMDS insists on,
 //! `api-version`, and the identity selector, into a [`TokenQuery`].
 
-use axum::http::HeaderMap;
+use std::borrow::Cow;
+
+use axum::http::{HeaderMap, HeaderName};
 
 use crate::error::ImdsError;
 use crate::selection::{Selector, SelectorKind};
@@ -53,23 +55,21 @@ pub(crate) const IDENTITY_SINCE: &str = "2018-02-01";
 /// The first version of the instance category.
 pub(crate) const INSTANCE_SINCE: &str = "2017-04-02";
 
-/// Request parameters in the order sent, percent-decoded.
+/// Request parameters in the order sent, percent-decoded. A name or value that needed no
+/// decoding borrows the request's bytes: a token request allocates only for what it
+/// escaped (`resource=https%3A%2F%2F…`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Params(Vec<(String, String)>);
+pub(crate) struct Params<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl Params {
+impl<'a> Params<'a> {
     /// From a query string (`None` when the URL has none).
-    pub(crate) fn from_query(query: Option<&str>) -> Self {
+    pub(crate) fn from_query(query: Option<&'a str>) -> Self {
         Self::from_urlencoded(query.unwrap_or_default().as_bytes())
     }
 
     /// From an `application/x-www-form-urlencoded` body or query.
-    pub(crate) fn from_urlencoded(bytes: &[u8]) -> Self {
-        Self(
-            form_urlencoded::parse(bytes)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
+    pub(crate) fn from_urlencoded(bytes: &'a [u8]) -> Self {
+        Self(form_urlencoded::parse(bytes).collect())
     }
 
     /// Adds the parameters of `other` whose names are not here yet.
@@ -89,7 +89,7 @@ impl Params {
             self.0[..i]
                 .iter()
                 .any(|(earlier, _)| earlier == name)
-                .then_some(name.as_str())
+                .then_some(name.as_ref())
         })
     }
 
@@ -107,11 +107,14 @@ impl Params {
 /// `Metadata` error: no `X-Forwarded-For`, then `Metadata: true` (reference §1.1, §1.6).
 /// The value is compared case-insensitively: the IMDS doc's own samples send `Metadata:True`.
 pub(crate) fn check_headers(headers: &HeaderMap) -> Result<(), ImdsError> {
-    if headers.contains_key("x-forwarded-for") {
+    // Names made once, not parsed from text on every lookup.
+    static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    static METADATA: HeaderName = HeaderName::from_static("metadata");
+    if headers.contains_key(&X_FORWARDED_FOR) {
         return Err(ImdsError::ForwardedRequest);
     }
     let metadata = headers
-        .get("metadata")
+        .get(&METADATA)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     if !metadata {
@@ -129,18 +132,18 @@ pub(crate) fn check_api_version(params: &Params, since: &str) -> Result<(), Imds
     }
 }
 
-/// A token request, parsed.
+/// A token request, parsed (borrowing the request's parameters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TokenQuery {
+pub(crate) struct TokenQuery<'a> {
     /// The resource, verbatim.
-    pub(crate) resource: String,
+    pub(crate) resource: &'a str,
     /// The identity asked for.
     pub(crate) selector: Selector,
     /// `bypass_cache=true`.
     pub(crate) bypass_cache: bool,
     /// The selector parameter other than `client_id` as sent, echoed in the answer
     /// (`object_id`, `msi_res_id`, `mi_res_id`; MSAL checks the echo on Arc, reference §2.4).
-    pub(crate) echo: Option<(&'static str, String)>,
+    pub(crate) echo: Option<(&'static str, &'a str)>,
 }
 
 /// The selector parameters of IMDS (and the extension, Cloud Shell and Arc).
@@ -167,21 +170,18 @@ pub(crate) const APP_SERVICE_2017_SELECTORS: &[(&str, SelectorKind)] = &[
     ("client_id", SelectorKind::Client),
 ];
 
-impl TokenQuery {
+impl<'a> TokenQuery<'a> {
     /// Parses IMDS's token parameters: `resource` first, then the selectors.
-    pub(crate) fn parse_imds(params: &Params) -> Result<Self, ImdsError> {
+    pub(crate) fn parse_imds(params: &'a Params<'_>) -> Result<Self, ImdsError> {
         Self::parse(params, IMDS_SELECTORS)
     }
 
     /// Parses with the selector parameters of a protocol.
     pub(crate) fn parse(
-        params: &Params,
+        params: &'a Params<'_>,
         selectors: &[(&'static str, SelectorKind)],
     ) -> Result<Self, ImdsError> {
-        let resource = params
-            .get("resource")
-            .ok_or(ImdsError::MissingResource)?
-            .to_owned();
+        let resource = params.get("resource").ok_or(ImdsError::MissingResource)?;
         let mut named = selectors
             .iter()
             .filter_map(|(name, kind)| params.get(name).map(|value| (*name, *kind, value)));
@@ -189,7 +189,7 @@ impl TokenQuery {
             (None, _) => (Selector::Default, None),
             (Some(_), Some(_)) => return Err(ImdsError::ConflictingSelectors),
             (Some((name, kind, value)), None) => {
-                let echo = (kind != SelectorKind::Client).then(|| (name, value.to_owned()));
+                let echo = (kind != SelectorKind::Client).then_some((name, value));
                 (Selector::parse(kind, value), echo)
             }
         };
@@ -276,22 +276,33 @@ mod tests {
 
     #[test]
     fn one_selector_at_most_and_the_echo_keeps_the_name_sent() {
-        let parse = |q: &str| TokenQuery::parse_imds(&Params::from_query(Some(q)));
-        assert!(matches!(parse("x=1"), Err(ImdsError::MissingResource)));
-        let q = parse("resource=r").unwrap();
+        let params = |q: &'static str| Params::from_query(Some(q));
+        let p = params("x=1");
+        assert!(matches!(
+            TokenQuery::parse_imds(&p),
+            Err(ImdsError::MissingResource)
+        ));
+        let p = params("resource=r");
+        let q = TokenQuery::parse_imds(&p).unwrap();
+        assert_eq!(q.resource, "r");
         assert_eq!(q.selector, Selector::Default);
         assert!(!q.bypass_cache && q.echo.is_none());
-        let q = parse("resource=r&mi_res_id=/x&bypass_cache=TRUE").unwrap();
+        let p = params("resource=r&mi_res_id=%2Fx&bypass_cache=TRUE");
+        let q = TokenQuery::parse_imds(&p).unwrap();
         assert_eq!(q.selector, Selector::Unmatchable);
-        assert_eq!(q.echo, Some(("mi_res_id", "/x".to_owned())));
+        assert_eq!(q.echo, Some(("mi_res_id", "/x")));
         assert!(q.bypass_cache);
-        let q = parse("resource=r&client_id=c").unwrap();
-        assert!(q.echo.is_none());
+        let p = params("resource=r&client_id=c");
+        assert!(TokenQuery::parse_imds(&p).unwrap().echo.is_none());
         for both in [
             "resource=r&client_id=a&object_id=b",
             "resource=r&msi_res_id=a&mi_res_id=a",
         ] {
-            assert!(matches!(parse(both), Err(ImdsError::ConflictingSelectors)));
+            let p = params(both);
+            assert!(matches!(
+                TokenQuery::parse_imds(&p),
+                Err(ImdsError::ConflictingSelectors)
+            ));
         }
     }
 }

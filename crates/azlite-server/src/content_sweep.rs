@@ -5,8 +5,8 @@
 //! through `blobServices/default/containers` removes the metadata in one transaction and
 //! leaves the extents behind. ARM says so ([`azlite_arm::Arm::content_freed`]); this sweep
 //! then waits out the read grace (a download that started before the delete finishes) and
-//! removes every extent that neither service references. It also runs once an hour, and at
-//! start ([`sweep_at_start`]) with the temporary files a crash left.
+//! removes every extent that neither service references. It also runs once an hour; the
+//! sweep at start, with the temporary files a crash left, is [`crate::content`]'s.
 //!
 //! Architecture Invariant: one content directory holds every service's extents, so an
 //! extent is an orphan only when neither Blob nor Data Lake references it.
@@ -47,7 +47,7 @@ impl Default for SweepTiming {
 
 /// Why a sweep failed.
 #[derive(Debug, thiserror::Error)]
-pub enum SweepError {
+pub(crate) enum SweepError {
     /// The references could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -56,17 +56,8 @@ pub enum SweepError {
     Content(#[from] ContentError),
 }
 
-impl From<SweepError> for crate::StartError {
-    fn from(error: SweepError) -> Self {
-        match error {
-            SweepError::Store(e) => Self::Store(e),
-            SweepError::Content(e) => Self::Content(e),
-        }
-    }
-}
-
 /// Every extent Blob or Data Lake references.
-async fn referenced(store: &dyn Store) -> Result<HashSet<ExtentId>, StoreError> {
+pub(crate) async fn referenced(store: &dyn Store) -> Result<HashSet<ExtentId>, StoreError> {
     let mut referenced: HashSet<ExtentId> = store
         .referenced_blob_extents()
         .await?
@@ -82,16 +73,6 @@ async fn referenced(store: &dyn Store) -> Result<HashSet<ExtentId>, StoreError> 
         }
     }
     Ok(referenced)
-}
-
-/// The sweep at start, before anything can write: every unreferenced extent, whatever its
-/// age, and every temporary file of a put that never finished.
-pub(crate) async fn sweep_at_start(
-    store: &dyn Store,
-    content: &dyn ExtentStore,
-) -> Result<SweepReport, SweepError> {
-    let referenced = referenced(store).await?;
-    Ok(sweep_orphans(content, &referenced, Duration::ZERO, true).await?)
 }
 
 /// One sweep while azlite runs: unreferenced extents older than `min_age`. The references

@@ -72,6 +72,27 @@ pub(crate) async fn ensure_demo(
     let vm_id = format!(
         "/subscriptions/{subscription}/resourceGroups/{GROUP}/providers/Microsoft.Compute/virtualMachines/{VM}"
     );
+    if group_setting.is_some() {
+        // Made before: report it as it is now (the user may have changed or deleted it),
+        // read from the store as ARM keeps it (no token to issue, no ARM round trip: start-up
+        // time, issue 14).
+        let id: azlite_types::ResourceId = vm_id
+            .parse()
+            .map_err(|e: azlite_types::ResourceIdError| failed("read")(e.to_string()))?;
+        let vm = store
+            .get_resource(&id)
+            .await
+            .map_err(|e| failed("read")(e.to_string()))?;
+        return Ok(vm.map(|vm| Demo {
+            resource_group: GROUP.to_owned(),
+            vm: VM.to_owned(),
+            vm_id: vm_id.clone(),
+            principal_id: vm.body["identity"]["principalId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        }));
+    }
     let token = owner_token(sts, bootstrap, owner_secret).await?;
     let call = |method: Method, path: String, body: Option<Value>| {
         let arm = arm.clone();
@@ -94,21 +115,6 @@ pub(crate) async fn ensure_demo(
             Ok::<_, String>((status.as_u16(), value))
         }
     };
-    if group_setting.is_some() {
-        // Made before: report it as it is now (the user may have changed or deleted it).
-        let (status, vm) = call(Method::GET, vm_id.clone(), None)
-            .await
-            .map_err(failed("read"))?;
-        return Ok((status == 200).then(|| Demo {
-            resource_group: GROUP.to_owned(),
-            vm: VM.to_owned(),
-            vm_id: vm_id.clone(),
-            principal_id: vm["identity"]["principalId"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        }));
-    }
     let group = format!("/subscriptions/{subscription}/resourceGroups/{GROUP}");
     let expect = |step: &'static str, want: &[u16], (status, body): (u16, Value)| {
         if want.contains(&status) {

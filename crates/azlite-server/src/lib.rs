@@ -10,12 +10,14 @@
 mod admin;
 pub mod config;
 mod connection;
+mod content;
 mod content_sweep;
 pub mod data_dir;
 mod demo;
 pub mod hosts;
 pub mod sandbox;
 mod serve;
+mod startup;
 pub mod tls;
 mod vault_key;
 mod vm_endpoints;
@@ -105,6 +107,7 @@ pub struct Cloud {
     owner_secret: String,
     ca: LocalCa,
     acceptor: TlsAcceptor,
+    content_swept: tokio::sync::watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Cloud {
@@ -120,6 +123,7 @@ impl Cloud {
     /// Opens the data directory (creating what a first start needs) and prepares every
     /// service.
     pub async fn open(config: Config) -> Result<Self, StartError> {
+        let mut steps = startup::Steps::start();
         let dir = config.data_dir.clone();
         data_dir::prepare(&dir)?;
         let store: Arc<dyn Store> =
@@ -127,6 +131,7 @@ impl Cloud {
         // SQLite made the WAL and shared-memory files with the database's mode; the store key
         // was made 0600. Checked, not assumed.
         data_dir::prepare_after_open(&dir)?;
+        steps.done("store open (migrations, store key)");
         let offset = store
             .get_setting(admin::CLOCK_OFFSET_SETTING)
             .await?
@@ -142,8 +147,10 @@ impl Cloud {
         };
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let sts = Arc::new(Sts::open(store.clone(), dyn_clock.clone(), sts_config).await?);
+        steps.done("signing keys");
         let bootstrap = azlite_sts::bootstrap(store.as_ref(), clock.now()).await?;
         let owner_secret = owner_secret(&dir, &store, &bootstrap, clock.now()).await?;
+        steps.done("bootstrap objects");
         let arm_config = ArmConfig {
             login_host: config.names.login.first().cloned().unwrap_or_default(),
             management_host: config.names.management.first().cloned().unwrap_or_default(),
@@ -170,6 +177,7 @@ impl Cloud {
         ));
         let arm =
             Arc::new(Arm::open(store.clone(), keys, dyn_clock.clone(), arm_config, &owners).await?);
+        steps.done("role assignment index");
         let keyvault = Arc::new(azlite_keyvault::KeyVault::new(
             store.clone(),
             sts.clone(),
@@ -190,7 +198,9 @@ impl Cloud {
                 ),
             },
         ));
-        let content = open_content(&dir, store.as_ref()).await?;
+        steps.done("key vault key");
+        let (content, content_swept) = content::open(&dir, store.clone())?;
+        steps.done("content directory");
         let datalake = Arc::new(azlite_datalake::DataLake::new(
             store.clone(),
             sts.clone(),
@@ -227,6 +237,7 @@ impl Cloud {
                 .await
                 .map_err(StartError::DevelopmentAccount)?;
         }
+        steps.done("blob");
         let demo = if config.demo {
             let arm_router = arm.clone().router();
             demo::ensure_demo(store.as_ref(), &sts, arm_router, &bootstrap, &owner_secret).await?
@@ -255,8 +266,11 @@ impl Cloud {
             }
             None => None,
         };
+        steps.done("demo VM");
         let ca = LocalCa::load_or_create(&dir)?;
+        steps.done("local CA");
         let acceptor = TlsAcceptor::from(ca.server_config(&config.certificate_names())?);
+        steps.done("server certificate");
         Ok(Self {
             config,
             store,
@@ -274,7 +288,19 @@ impl Cloud {
             owner_secret,
             ca,
             acceptor,
+            content_swept,
         })
+    }
+
+    /// Resolves once the start-up sweep of the content directory (expired uncommitted
+    /// blocks, files of puts a crash cut short, extents nothing references) has finished. It
+    /// runs in the background from [`Cloud::open`] on; content writes wait for it, so it never
+    /// races one. `azlite up` waits for it before writing `connection.json`.
+    pub fn content_swept(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut swept = self.content_swept.clone();
+        async move {
+            let _ = swept.wait_for(|done| *done).await;
+        }
     }
 
     /// The configuration.
@@ -438,31 +464,17 @@ pub async fn serve_plain_http(
     .await
 }
 
-/// Opens the content store under `<data dir>/content` and, before anything can write to
-/// it, removes what a crash left: temporary files of unfinished puts, uncommitted blocks
-/// older than a week, and extents that neither Blob nor Data Lake references (one
-/// directory holds every service's extents, so the sweep takes the union).
-async fn open_content(
-    dir: &Path,
-    store: &dyn Store,
-) -> Result<Arc<dyn azlite_content::ExtentStore>, StartError> {
-    let content = azlite_content::LocalExtentStore::open(dir.join("content"))?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    store
-        .expire_uncommitted_blocks(now_ms - azlite_blob::UNCOMMITTED_BLOCK_LIFETIME_MS)
-        .await?;
-    let report = content_sweep::sweep_at_start(store, &content).await?;
-    if report != azlite_content::sweep::SweepReport::default() {
-        tracing::info!(
-            incomplete = report.incomplete,
-            orphans = report.orphans,
-            orphan_bytes = report.orphan_bytes,
-            "removed content that no blob or file references"
-        );
-    }
-    Ok(Arc::new(content))
+/// Serves a VM's on-VM endpoints (IMDS, the extension, App Service, Arc) over plain HTTP on
+/// `listener` until `shutdown` resolves. As on a VM, they do not ask who connects, so
+/// requests carry no `ConnectInfo` (an allocation per request fewer on IMDS's hot path).
+pub async fn serve_vm_endpoints(
+    router: Router,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// The owner's secret: new on the first start; afterwards the one in `connection.json`. If

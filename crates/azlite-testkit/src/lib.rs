@@ -72,6 +72,8 @@ impl TestCloud {
         let cloud = Cloud::open(config).await?;
         let listener = tokio::net::TcpListener::bind(cloud.config().listen).await?;
         let addr = listener.local_addr()?;
+        // As `azlite up`: started once the content directory is swept too.
+        cloud.content_swept().await;
         let info = cloud.write_connection_file(addr, None)?;
         let sts = cloud.sts().clone();
         let store = cloud.store().clone();

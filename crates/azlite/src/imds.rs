@@ -39,6 +39,6 @@ pub(crate) async fn run(data_dir: &Path, args: ImdsArgs) -> anyhow::Result<()> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    azlite_server::serve_plain_http(endpoints.router, listener, shutdown).await?;
+    azlite_server::serve_vm_endpoints(endpoints.router, listener, shutdown).await?;
     Ok(())
 }

@@ -56,6 +56,9 @@ pub(crate) struct UpArgs {
 pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
     init_tracing();
     let started = Instant::now();
+    // Before anything a client can see: a SIGTERM that follows `connection.json` at once
+    // must stop azlite gracefully, not kill it.
+    let shutdown = Shutdown::install()?;
     let mut config = match &args.config {
         Some(file) => Config::from_file(&data_dir, file)?,
         None => Config::with_data_dir(&data_dir),
@@ -103,7 +106,7 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
-            let server = azlite_server::serve_plain_http(router, listener, shutdown);
+            let server = azlite_server::serve_vm_endpoints(router, listener, shutdown);
             endpoints.push(tokio::spawn(server));
         }
     }
@@ -133,19 +136,30 @@ pub(crate) async fn run(data_dir: PathBuf, args: UpArgs) -> anyhow::Result<()> {
             Ok::<(), std::io::Error>(())
         }));
     }
-    let info = cloud.write_connection_file(addr, local)?;
+    // Serving first, then `connection.json` (two fsyncs): a client that reads the file finds
+    // a listener that answers, and the first answer does not wait for the disk.
+    let info = cloud.connection_info(addr, local);
+    let connection_dir = cloud.config().data_dir.clone();
+    let content_swept = cloud.content_swept();
+    let serving = tokio::spawn(cloud.serve(listener, async move {
+        shutdown.wait().await;
+        let _ = stop.send(true);
+    }));
+    // `connection.json` says azlite is fully started: after the content sweep too.
+    content_swept.await;
+    info.write(&connection_dir).with_context(|| {
+        format!(
+            "cannot write {}",
+            ConnectionInfo::path(&connection_dir).display()
+        )
+    })?;
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(%addr, ready_ms = format!("{ready_ms:.1}"), "azlite is ready");
     print_ready(&data_dir, &info);
     if let Some(addr) = development_blob {
         print_development_blob(addr);
     }
-    cloud
-        .serve(listener, async move {
-            shutdown_signal().await;
-            let _ = stop.send(true);
-        })
-        .await;
+    let _ = serving.await;
     for endpoint in endpoints {
         let _ = endpoint.await;
     }
@@ -265,21 +279,27 @@ UseDevelopmentStorage=true (when on 127.0.0.1:10000) or the connection string:
     );
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+/// SIGINT and SIGTERM, listened for from start-up on (tokio registers a handler only when
+/// asked; until then the default action, death, applies).
+struct Shutdown {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+        })
     }
-    tracing::info!("stopping");
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        tracing::info!("stopping");
+    }
 }

@@ -1,6 +1,8 @@
 //! The token cache: the STS is asked on a miss, near expiry, or with `bypass_cache=true`;
 //! a token of an identity no longer on the VM is never served.
 
+use azlite_store::{Deletion, WriteBatch};
+
 use crate::common::Env;
 
 const VAULT: &str = "&resource=https://vault.azure.net";
@@ -137,4 +139,51 @@ async fn a_system_identity_turned_off_and_on_is_a_new_principal() {
     );
     assert_eq!(claims.oid, new.principal.to_string());
     assert_ne!(first["access_token"], second["access_token"]);
+}
+
+#[tokio::test]
+async fn writes_by_another_process_take_effect_on_the_next_request() {
+    let env = Env::start().await;
+    let system = env.system_assigned().await;
+    let user = env.user_assigned("user").await;
+    env.set_vm(Some(&system), &[&user]).await;
+    let by_client = format!("{VAULT}&client_id={}", user.client);
+    // Twice each: the second answers come from the caches (identities memo, read cache,
+    // token cache with its rendered answer).
+    for _ in 0..2 {
+        assert_eq!(env.imds_token(&by_client).await.status, 200);
+        assert_eq!(env.imds_token(VAULT).await.status, 200);
+    }
+    assert_eq!(env.sts_calls(), 2);
+
+    let other = env.another_process_store().await;
+    // The identity detached by the other process: refused at once.
+    env.set_vm_in(other.as_ref(), Some(&system), &[]).await;
+    let refused = env.imds_token(&by_client).await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert_eq!(env.imds_token(VAULT).await.status, 200);
+
+    // The user-assigned identity's principal deleted while attached: refused.
+    env.set_vm_in(other.as_ref(), Some(&system), &[&user]).await;
+    assert_eq!(env.imds_token(&by_client).await.status, 200);
+    other
+        .apply(WriteBatch {
+            deletions: vec![Deletion::ServicePrincipal(user.principal)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(env.imds_token(&by_client).await.status, 400);
+
+    // The VM deleted by the other process: no token for anyone, cached or not.
+    other
+        .apply(WriteBatch {
+            deletions: vec![Deletion::Resource(env.vm.clone())],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let gone = env.imds_token(VAULT).await;
+    assert_eq!(gone.status, 400, "{}", gone.text);
+    assert_eq!(env.sts_calls(), 2);
 }

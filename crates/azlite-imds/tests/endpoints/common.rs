@@ -85,7 +85,7 @@ pub(crate) struct Env {
     pub(crate) config: ImdsConfig,
     server: tokio::task::JoinHandle<()>,
     arc_server: Option<(String, tokio::task::JoinHandle<()>)>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Env {
@@ -186,7 +186,7 @@ impl Env {
             config,
             server,
             arc_server,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -282,6 +282,27 @@ impl Env {
 
     /// Writes the VM with these identities, in the shape `azlite-arm` stores.
     pub(crate) async fn set_vm(&self, system: Option<&Identity>, users: &[&Identity]) {
+        self.set_vm_in(self.store.as_ref(), system, users).await;
+    }
+
+    /// A second store on the same database file, as another process (`azlite imds`, a
+    /// `sqlite3` shell) would open: its writes do not notify the endpoint's store, which
+    /// must notice them in the file.
+    pub(crate) async fn another_process_store(&self) -> Arc<dyn Store> {
+        Arc::new(
+            SqliteStore::open(&self.dir.path().join("azlite.db"))
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// [`Self::set_vm`], written through `store`.
+    pub(crate) async fn set_vm_in(
+        &self,
+        store: &dyn Store,
+        system: Option<&Identity>,
+        users: &[&Identity],
+    ) {
         let mut body = json!({"properties": {
             "vmId": "0b5a7c6e-2f3d-4e1a-9c8b-7d6e5f4a3b2c",
             "provisioningState": "Succeeded",
@@ -315,7 +336,7 @@ impl Env {
             body["identity"] = block;
         }
         let resource = self.resource(&self.vm, "Microsoft.Compute/virtualMachines", body);
-        self.store
+        store
             .apply(WriteBatch {
                 resources: vec![resource],
                 ..Default::default()

@@ -110,6 +110,7 @@ impl SqliteStore {
     }
 
     fn open_blocking(path: PathBuf) -> StoreResult<SqliteStore> {
+        let began = std::time::Instant::now();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -142,13 +143,25 @@ impl SqliteStore {
         writer
             .pragma_update(None, "secure_delete", "ON")
             .map_err(backend)?;
+        let pragmas = began.elapsed();
         migrations::migrate(&mut writer)?;
+        let migrated = began.elapsed();
         let key = keys::open_store_key(&writer, &store_key_path(&path))?;
         keys::seal_plaintext_keys(&mut writer, &key)?;
+        let keyed = began.elapsed();
 
         let readers = ReadPool::open(path.clone(), reader_count())?;
         let cache = Arc::new(read_cache::ReadCache::new(&path, open_reader(&path)?));
-        tracing::debug!(path = %path.display(), readers = readers.size(), "opened sqlite store");
+        let ms = |d: std::time::Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+        tracing::debug!(
+            path = %path.display(),
+            readers = readers.size(),
+            pragmas_ms = ms(pragmas),
+            migrated_ms = ms(migrated),
+            keyed_ms = ms(keyed),
+            total_ms = ms(began.elapsed()),
+            "opened sqlite store"
+        );
         Ok(SqliteStore {
             path,
             readers: Arc::new(readers),
