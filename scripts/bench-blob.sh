@@ -18,6 +18,7 @@
 # AZLITE_BIN picks the azlite binary (default target/$PROFILE/azlite); BEFORE_BIN=<binary>
 # adds it to section 1 as a fourth side (its own data directory and drop-in listener), for a
 # before/after comparison in the same run.
+# SECTIONS picks the sections to run (default 1234; SECTIONS=1 is a quick PUT/GET check).
 # Loopback only. Bounded: every wrk run has -d and a count bound, every curl a --max-time.
 # Stops only the processes it started, by PID. Needs wrk (apt-get install wrk), node and npm
 # (Azurite is installed into a temporary folder), curl, and .venv (azure-storage-blob).
@@ -137,6 +138,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else
 # median <numbers...>: the middle value (the lower middle of an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 RUNS=${RUNS:-3}
+SECTIONS=${SECTIONS:-1234}
 
 head -c 4096 /dev/urandom >"$DIR/4k"
 # The drop-in listener serves devstoreaccount1 with Azurite's key: Azurite's SAS works on both.
@@ -159,6 +161,7 @@ if [[ -n "$BEFORE_BIN" ]]; then
     put_one "$BEFORE_URL" "$HTTP_PATH/bench/get4k" "$HTTP_SAS" "$DIR/4k" >/dev/null
 fi
 
+if [[ "$SECTIONS" == *1* ]]; then
 echo "== 1. 4 KiB at 16 connections, $DUR each, $RUNS alternating runs, median (req/s)"
 echo "   (Azurite restarted empty before each of its runs: its best case)"
 ZL_PUTS=(); ZT_PUTS=(); ZB_PUTS=(); AR_PUTS=(); ZL_GETS=(); ZT_GETS=(); ZB_GETS=(); AR_GETS=()
@@ -194,7 +197,9 @@ if [[ -n "$BEFORE_URL" ]]; then
     printf '  before (%s) over HTTP: PUT %.0f (after/before %sx), GET %.0f (after/before %sx)\n' \
         "$BEFORE_BIN" "$ZB_PUT" "$(ratio "$ZL_PUT" "$ZB_PUT")" "$ZB_GET" "$(ratio "$ZL_GET" "$ZB_GET")"
 fi
+fi
 
+if [[ "$SECTIONS" == *2* ]]; then
 echo "== 2. azlite (drop-in listener) after $FILL blobs in the container vs an empty one, $RUNS alternating runs, median (req/s)"
 mkcontainer "$HTTP_URL" "$HTTP_PATH" "$HTTP_SAS" full
 put_one "$HTTP_URL" "$HTTP_PATH/full/get4k" "$HTTP_SAS" "$DIR/4k" >/dev/null
@@ -222,7 +227,9 @@ E_PUT=$(median "${E_PUTS[@]}"); F_PUT=$(median "${F_PUTS[@]}")
 E_GET=$(median "${E_GETS[@]}"); F_GET=$(median "${F_GETS[@]}")
 printf '  PUT  empty %10.0f  full %10.0f  slowdown %sx (goal <= 1.5x)\n' "$E_PUT" "$F_PUT" "$(ratio "$E_PUT" "$F_PUT")"
 printf '  GET  empty %10.0f  full %10.0f  slowdown %sx (goal <= 1.5x)\n' "$E_GET" "$F_GET" "$(ratio "$E_GET" "$F_GET")"
+fi
 
+if [[ "$SECTIONS" == *3* ]]; then
 echo "== 3. $BIG_MIB MiB, one Put Blob and one Get Blob with curl, $RUNS alternating runs, median (MB/s)"
 head -c $((BIG_MIB * 1024 * 1024)) /dev/urandom >"$DIR/256m"
 ZL_UPS=(); ZL_DOWNS=(); ZT_UPS=(); ZT_DOWNS=(); AR_UPS=(); AR_DOWNS=()
@@ -243,7 +250,9 @@ printf '  upload    azlite HTTP %6s MB/s  TLS %6s MB/s  Azurite HTTP %6s MB/s\n'
 printf '  download  azlite HTTP %6s MB/s  TLS %6s MB/s  Azurite HTTP %6s MB/s\n' \
     "$(median "${ZL_DOWNS[@]}")" "$(median "${ZT_DOWNS[@]}")" "$(median "${AR_DOWNS[@]}")"
 rm -f "$DIR/256m"
+fi
 
+if [[ "$SECTIONS" == *4* ]]; then
 echo "== 4. azlite's RSS during a $HUGE_MIB MiB upload"
 head -c $((HUGE_MIB * 1024 * 1024)) /dev/zero >"$DIR/1g"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$AZLITE_PID/status"; }
@@ -259,4 +268,6 @@ wait "$CURL_PID"
 printf '  RSS before %d MiB, peak during the upload %d MiB (goal < 100 MiB); upload %s MB/s\n' \
     $((BEFORE / 1024)) $((PEAK / 1024)) "$(cat "$DIR/huge.speed")"
 rm -f "$DIR/1g"
+fi
+
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -5,12 +5,18 @@
 //! at 100,000 blobs). Directories are 0700 and files 0600: content is as private as the
 //! database beside it.
 //!
-//! A put writes the temporary file in chunks of up to [`WRITE_CHUNK`] bytes from a blocking
-//! thread (hashing on the way), fsyncs it, renames it into its shard and fsyncs the shard
-//! directory, so a returned put survives `kill -9` and a power cut; memory per put stays at
-//! one chunk whatever the body's size. A put that fails or is dropped (its client went
-//! away) removes its temporary file; one cut short by a crash leaves it for
-//! [`crate::ExtentStore::remove_incomplete`].
+//! A put whose whole body arrives within [`WRITE_CHUNK`] bytes (every 4 KiB blob, every
+//! typical block) is written in one trip to a blocking thread straight to its final name,
+//! hashed, fsync'd, and its shard directory fsync'd. A larger put writes a temporary file
+//! in chunks of up to [`WRITE_CHUNK`] bytes (hashing on the way), fsyncs it, renames it
+//! into its shard and fsyncs the shard directory; memory per put stays at one chunk
+//! whatever the body's size, and the running sweep, which lists only `extents/`, never
+//! sees a slow upload. Either way a returned put survives `kill -9` and a power cut, and
+//! nothing references the extent before its put returned, so no reader sees it half
+//! written. A put that fails or is dropped (its client went away) removes its file; one
+//! cut short by a crash leaves a temporary file for
+//! [`crate::ExtentStore::remove_incomplete`] or an unreferenced extent for the start-up
+//! sweep ([`crate::sweep::sweep_orphans`]).
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::Write;
@@ -124,14 +130,15 @@ async fn blocking<T: Send + 'static>(
     })?
 }
 
-/// The temporary file of a put in progress; removed when the put does not finish (an
-/// error, or its future dropped because the client went away).
-struct TempFile {
+/// The file of a put in progress (its temporary file, or its final name when written in
+/// one trip); removed when the put does not finish (an error, or its future dropped
+/// because the client went away).
+struct Unfinished {
     path: PathBuf,
     kept: bool,
 }
 
-impl Drop for TempFile {
+impl Drop for Unfinished {
     fn drop(&mut self) {
         if !self.kept {
             // One unlink; a failure leaves a file `remove_incomplete` takes at next start.
@@ -149,6 +156,45 @@ struct Writer {
 }
 
 impl Writer {
+    /// Creates `path` (0600; it must not exist).
+    fn create(path: &Path, crc64: bool) -> Result<Self, ContentError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| ContentError::io(format!("creating {}", path.display()), e))?;
+        Ok(Self {
+            file,
+            md5: Md5::new(),
+            crc64: crc64.then(Crc64::new),
+            len: 0,
+        })
+    }
+
+    fn sync(&self, path: &Path) -> Result<(), ContentError> {
+        self.file
+            .sync_all()
+            .map_err(|e| ContentError::io(format!("fsync of {}", path.display()), e))
+    }
+
+    fn info(self, id: ExtentId) -> ExtentInfo {
+        ExtentInfo {
+            id,
+            len: self.len,
+            md5: self.md5.finalize().into(),
+            crc64: self.crc64.map(Crc64::finish),
+        }
+    }
+
+    /// Makes the file at its final name `path` durable: the file, then the entry in its
+    /// directory `shard`.
+    fn finish(self, path: &Path, shard: &Path, id: ExtentId) -> Result<ExtentInfo, ContentError> {
+        self.sync(path)?;
+        sync_dir(shard)?;
+        Ok(self.info(id))
+    }
+
     fn write(&mut self, chunks: &[Bytes], path: &Path) -> Result<(), ContentError> {
         for chunk in chunks {
             self.file
@@ -178,7 +224,7 @@ impl ExtentStore for LocalExtentStore {
         let limit = options
             .expected_len
             .map_or(options.max_len, |n| n.min(options.max_len));
-        let mut guard = TempFile {
+        let mut guard = Unfinished {
             path: temp_path.clone(),
             kept: false,
         };
@@ -222,25 +268,29 @@ impl ExtentStore for LocalExtentStore {
             }
             let chunks = std::mem::take(&mut pending);
             pending_len = 0;
+            let crc = options.crc64;
+            if finished && writer.is_none() {
+                // The whole body arrived before the first write (up to WRITE_CHUNK bytes):
+                // one trip writes it straight to its final name, with no temporary file and
+                // no rename, so the put costs one journal commit instead of two. Until the
+                // metadata references it the extent is unreachable, as after a rename; one
+                // cut short by a crash is an orphan that the start-up sweep removes.
+                guard.path = final_path.clone();
+                let info = blocking(move || {
+                    let mut state = Writer::create(&final_path, crc)?;
+                    state.write(&chunks, &final_path)?;
+                    state.finish(&final_path, &shard, id)
+                })
+                .await?;
+                guard.kept = true;
+                return Ok(info);
+            }
             let path = temp_path.clone();
             let state = writer.take();
-            let crc = options.crc64;
             let state = blocking(move || {
                 let mut state = match state {
                     Some(state) => state,
-                    None => Writer {
-                        file: OpenOptions::new()
-                            .write(true)
-                            .create_new(true)
-                            .mode(0o600)
-                            .open(&path)
-                            .map_err(|e| {
-                                ContentError::io(format!("creating {}", path.display()), e)
-                            })?,
-                        md5: Md5::new(),
-                        crc64: crc.then(Crc64::new),
-                        len: 0,
-                    },
+                    None => Writer::create(&path, crc)?,
                 };
                 state.write(&chunks, &path)?;
                 Ok(state)
@@ -252,20 +302,12 @@ impl ExtentStore for LocalExtentStore {
             }
             let (temp, target) = (temp_path.clone(), final_path.clone());
             let info = blocking(move || {
-                state
-                    .file
-                    .sync_all()
-                    .map_err(|e| ContentError::io(format!("fsync of {}", temp.display()), e))?;
+                state.sync(&temp)?;
                 std::fs::rename(&temp, &target).map_err(|e| {
                     ContentError::io(format!("renaming {} into place", temp.display()), e)
                 })?;
                 sync_dir(&shard)?;
-                Ok(ExtentInfo {
-                    id,
-                    len: state.len,
-                    md5: state.md5.finalize().into(),
-                    crc64: state.crc64.map(Crc64::finish),
-                })
+                Ok(state.info(id))
             })
             .await?;
             guard.kept = true;

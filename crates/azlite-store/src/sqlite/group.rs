@@ -3,11 +3,14 @@
 //! With `synchronous=FULL` every commit waits for an fsync of the WAL, a fraction of a
 //! millisecond to several milliseconds; one commit per write caps a store at the disk's
 //! fsyncs per second, whatever the cores. A grouped write ([`SqliteStore::write_grouped`])
-//! instead puts its work in a queue and waits for the writer connection; whoever gets the
-//! connection first runs *every* queued job in one `BEGIN IMMEDIATE` transaction (each job
-//! inside a savepoint of its own, so a job that fails leaves nothing behind and does not
-//! fail the others), commits once, and only then answers each job. A job that finds its
-//! work already done by an earlier holder has nothing left to do but read its answer.
+//! instead puts its work in a queue and waits for its answer. One runner task at a time
+//! (started by the write that finds none at work) takes the writer connection, runs
+//! *every* queued job in one `BEGIN IMMEDIATE` transaction (each job inside a savepoint of
+//! its own, so a job that fails leaves nothing behind and does not fail the others),
+//! commits once, answers each job, and goes on with the jobs that arrived meanwhile until
+//! the queue is empty. A writer never waits for the connection itself: with one waiter
+//! per write, answered writers would wait their turn at the connection only to find their
+//! work done, while their clients' next requests waited on them.
 //!
 //! Durability is unchanged: a job's `Ok` is sent only after the `COMMIT` that holds its
 //! writes returned, i.e. after the WAL fsync; if the commit fails, every job of the group
@@ -22,7 +25,8 @@
 //! does not empty the cache; after a failed group, [`ReadCache::written`] as after any
 //! other write.
 
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -30,7 +34,6 @@ use tokio::sync::oneshot;
 
 use super::SqliteStore;
 use super::convert::backend;
-use super::pool::run_blocking;
 use super::read_cache::{ReadCache, Touched};
 use crate::{StoreError, StoreResult};
 
@@ -58,10 +61,16 @@ const LINGER: Duration = Duration::from_micros(300);
 #[derive(Default)]
 pub(super) struct GroupQueue {
     jobs: Mutex<Vec<Job>>,
+    /// A runner task is on its way or at work ([`GroupQueue::claim`]): at most one at a
+    /// time, so writers never queue on the writer connection only to find their work done.
+    active: AtomicBool,
     /// Signalled by every push (what [`GroupQueue::linger`] waits on).
     arrived: Condvar,
-    /// The sizes of the last two groups, newest first.
-    recent: Mutex<[usize; 2]>,
+    /// The writers seen in the last round ([`GroupQueue::linger`]).
+    recent: Mutex<Recent>,
+    /// Plain writes ([`SqliteStore::write`]) waiting for the writer connection: a runner
+    /// lets go of it between two groups when one is.
+    plain_waiting: AtomicUsize,
 }
 
 impl GroupQueue {
@@ -74,22 +83,30 @@ impl GroupQueue {
     }
 
     /// Before a group begins: when the last group held several writes (writers are
-    /// concurrent), waits up to [`LINGER`] for the queue to hold as many as the last two
-    /// groups did together. Without it, writers answered together split into two halves
-    /// that commit in turn, each half waiting for the other's fsync: the queue holds only
-    /// the writes that arrived during the last commit, while those just answered are still
-    /// on their way back. One writer alone never waits.
+    /// concurrent), waits up to [`LINGER`] for the queue to hold as many writes as there
+    /// were writers in the last round: those of the last group, which its answers sent
+    /// back to their clients, and those that arrived while it ran. Without it, writers
+    /// split into two halves that commit in turn, each half waiting for the other's fsync:
+    /// the queue holds only the writes that arrived during the last commit, while those
+    /// just answered are still on their way back. One writer alone never waits.
     fn linger(&self) {
-        let [last, before] = *self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let Recent { last, arrived } = *self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         if last <= 1 {
             return;
         }
-        let want = (last + before).min(MAX_GROUP);
+        let want = (last + arrived).min(MAX_GROUP);
         let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = self
             .arrived
             .wait_timeout_while(jobs, LINGER, |jobs| jobs.len() < want)
             .unwrap_or_else(PoisonError::into_inner);
+    }
+
+    fn len(&self) -> usize {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     fn is_empty(&self) -> bool {
@@ -108,8 +125,21 @@ impl GroupQueue {
         }
     }
 
-    /// Runs the queued jobs in groups, each one transaction, until the queue is empty.
-    /// Called with the writer connection held.
+    /// Whether the caller becomes the runner: true when no runner was active.
+    fn claim(&self) -> bool {
+        !self.active.swap(true, Ordering::SeqCst)
+    }
+
+    /// The runner is done: whether it must go on, because jobs arrived after its last
+    /// group and no writer claimed the queue since. (A writer pushes, then claims; the
+    /// runner releases, then looks: one of the two sees the other's job.)
+    fn release(&self) -> bool {
+        self.active.store(false, Ordering::SeqCst);
+        !self.is_empty() && self.claim()
+    }
+
+    /// Runs groups of the queued jobs, one transaction each, until the queue is empty or
+    /// a plain write waits for the connection. Called with the writer connection held.
     fn run(&self, conn: &mut Connection, cache: &ReadCache) {
         loop {
             self.linger();
@@ -117,11 +147,75 @@ impl GroupQueue {
             if jobs.is_empty() {
                 return;
             }
-            {
-                let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-                *recent = [jobs.len(), recent[0]];
-            }
+            let last = jobs.len();
             run_group(conn, cache, jobs);
+            let arrived = self.len();
+            *self.recent.lock().unwrap_or_else(PoisonError::into_inner) = Recent { last, arrived };
+            if arrived == 0 || self.plain_waiting.load(Ordering::SeqCst) > 0 {
+                return;
+            }
+        }
+    }
+
+    /// Marks a plain write as waiting for the writer connection until the mark is dropped.
+    pub(super) fn plain_write(&self) -> PlainWrite<'_> {
+        self.plain_waiting.fetch_add(1, Ordering::SeqCst);
+        PlainWrite(self)
+    }
+}
+
+/// The size of the last group, and the writes that arrived while it ran.
+#[derive(Clone, Copy, Default)]
+struct Recent {
+    last: usize,
+    arrived: usize,
+}
+
+/// A plain write waiting for the writer connection ([`GroupQueue::plain_write`]).
+pub(super) struct PlainWrite<'a>(&'a GroupQueue);
+
+impl Drop for PlainWrite<'_> {
+    fn drop(&mut self) {
+        self.0.plain_waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What a runner needs: the queue, the writer connection and the read cache.
+struct Runner {
+    group: Arc<GroupQueue>,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
+    cache: Arc<ReadCache>,
+    /// Set when [`Runner::run`] returns having released the queue; a runner dropped before
+    /// (its runtime shut down) releases it in `drop`, so a later runtime can claim it.
+    released: bool,
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        if !self.released {
+            self.group.active.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Runner {
+    /// Runs groups, one transaction each, until the queue is empty. The connection is held
+    /// across groups, on one blocking thread, unless a plain write waits for it: then it
+    /// is let go between two groups, and taken back after the plain write.
+    async fn run(mut self) {
+        loop {
+            let mut conn = Arc::clone(&self.writer).lock_owned().await;
+            let (group, cache) = (Arc::clone(&self.group), Arc::clone(&self.cache));
+            let ran = tokio::task::spawn_blocking(move || group.run(&mut conn, &cache)).await;
+            // A job that panicked, or a runtime shutting down, drops the answers of the
+            // group in hand: their writers get an error; the queue goes on.
+            if let Err(error) = ran {
+                tracing::error!(%error, "a group of writes was lost");
+            }
+            if !self.group.release() {
+                self.released = true;
+                return;
+            }
         }
     }
 }
@@ -198,27 +292,16 @@ impl SqliteStore {
         self.group.push(Job { run, touched });
         // The group runs in a task of its own: a caller that goes away (its client hung
         // up) neither strands its queued job nor leaves the others waiting for it.
-        let (writer, group, cache) = (
-            std::sync::Arc::clone(&self.writer),
-            std::sync::Arc::clone(&self.group),
-            std::sync::Arc::clone(&self.cache),
-        );
-        let runner = tokio::spawn(async move {
-            let mut conn = writer.lock_owned().await;
-            // An earlier holder may have run this job already: then there is nothing to do.
-            if group.is_empty() {
-                return Ok(());
-            }
-            run_blocking(move || {
-                group.run(&mut conn, &cache);
-                Ok(())
-            })
-            .await
-        });
-        match runner.await {
-            Ok(result) => result?,
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => return Err(StoreError::Backend(Box::new(error))),
+        if self.group.claim() {
+            tokio::spawn(
+                Runner {
+                    group: Arc::clone(&self.group),
+                    writer: Arc::clone(&self.writer),
+                    cache: Arc::clone(&self.cache),
+                    released: false,
+                }
+                .run(),
+            );
         }
         receiver
             .await
@@ -245,5 +328,118 @@ fn in_savepoint<T>(
         }
         // Dropping the savepoint rolls its writes back.
         Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sqlite::convert::backend;
+
+    async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("azlite.db"))
+            .await
+            .unwrap();
+        store
+            .write(|conn| {
+                conn.execute_batch("CREATE TABLE scratch (n INTEGER NOT NULL)")
+                    .map_err(backend)
+            })
+            .await
+            .unwrap();
+        (dir, Arc::new(store))
+    }
+
+    async fn insert(store: &SqliteStore, n: i64) -> StoreResult<()> {
+        store
+            .write_grouped(Touched::Nothing, move |conn| {
+                conn.execute("INSERT INTO scratch (n) VALUES (?1)", [n])
+                    .map(drop)
+                    .map_err(backend)
+            })
+            .await
+    }
+
+    async fn rows(store: &SqliteStore) -> i64 {
+        store
+            .write(|conn| {
+                conn.query_row("SELECT count(*) FROM scratch", [], |row| row.get(0))
+                    .map_err(backend)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_grouped_writes_all_commit() {
+        let (_dir, store) = store().await;
+        let writes: Vec<_> = (0..200)
+            .map(|n| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { insert(&store, n).await })
+            })
+            .collect();
+        for write in writes {
+            write.await.unwrap().unwrap();
+        }
+        assert_eq!(rows(&store).await, 200);
+        assert!(!store.group.active.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_plain_write_goes_between_groups_of_a_stream_that_never_pauses() {
+        let (_dir, store) = store().await;
+        // Each group takes at least 2 ms, and a write arrives every 200 µs whatever the
+        // answers: jobs are always waiting when a group ends.
+        let stop = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut writes = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    let store = Arc::clone(&store);
+                    writes.push(tokio::spawn(async move {
+                        store
+                            .write_grouped(Touched::Nothing, |conn| {
+                                std::thread::sleep(Duration::from_millis(2));
+                                conn.execute("INSERT INTO scratch (n) VALUES (1)", [])
+                                    .map(drop)
+                                    .map_err(backend)
+                            })
+                            .await
+                    }));
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                }
+                for write in writes {
+                    write.await.unwrap().unwrap();
+                }
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let plain = tokio::time::timeout(Duration::from_secs(5), rows(&store)).await;
+        stop.store(true, Ordering::SeqCst);
+        producer.await.unwrap();
+        assert!(plain.expect("the plain write waited behind the stream") > 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_that_panics_fails_its_group_and_later_writes_go_on() {
+        let (_dir, store) = store().await;
+        let panicking = store
+            .write_grouped(Touched::Nothing, |conn| -> StoreResult<()> {
+                conn.execute("INSERT INTO scratch (n) VALUES (7)", [])
+                    .map_err(backend)?;
+                panic!("a bug in a job");
+            })
+            .await;
+        assert!(matches!(panicking, Err(StoreError::Backend(_))));
+        insert(&store, 1).await.unwrap();
+        // The panicking job's row was rolled back with its transaction.
+        assert_eq!(rows(&store).await, 1);
     }
 }

@@ -213,7 +213,11 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         read_cache::look_again();
-        let mut conn = Arc::clone(&self.writer).lock_owned().await;
+        let mut conn = {
+            // A runner of grouped writes lets go of the connection after its current group.
+            let _waiting = self.group.plain_write();
+            Arc::clone(&self.writer).lock_owned().await
+        };
         let cache = Arc::clone(&self.cache);
         run_blocking(move || {
             let result = f(&mut conn);
