@@ -117,6 +117,15 @@ impl BlobError {
         .with_detail("QueryParameterValue", value)
     }
 
+    /// 404 `ResourceNotFound`: an account that does not exist (or no longer does).
+    pub fn account_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            "The specified resource does not exist.",
+        )
+    }
+
     /// 404 `ContainerNotFound`.
     pub fn container_not_found() -> Self {
         Self::new(

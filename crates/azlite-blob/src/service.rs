@@ -12,6 +12,8 @@ use crate::operation::{self, Operation};
 use crate::policy::{self, Authorized};
 use crate::request::{BlobHost, Query, split_path};
 use crate::wire::{header, iso8601, xml_escape};
+use azlite_store::StoreError;
+
 use crate::{Account, Blob, BlobError, Context, append, blobs, blocks, containers, listing};
 
 /// Versions are dates; anything else is not a version.
@@ -48,11 +50,7 @@ pub(crate) async fn dispatch(
         _ => blob.find_account(&host.account).await?,
     };
     let Some(account) = found else {
-        return Err(BlobError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFound",
-            "The specified resource does not exist.",
-        ));
+        return Err(BlobError::account_not_found());
     };
     let account: &Account = &account;
     if header(&parts.headers, "x-ms-version").is_some_and(|v| !valid_version(v)) {
@@ -227,14 +225,6 @@ async fn run(
     }
 }
 
-/// The settings key of an account's service properties.
-fn properties_key(account: &Account) -> String {
-    format!(
-        "blob-service-properties:{}",
-        account.id.as_str().to_ascii_lowercase()
-    )
-}
-
 const DEFAULT_SERVICE_PROPERTIES: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties>\
 <Logging><Version>1.0</Version><Read>false</Read><Write>false</Write><Delete>false</Delete>\
 <RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></Logging>\
@@ -247,7 +237,7 @@ async fn get_service_properties(context: &Context<'_>) -> Result<Response, BlobE
     let stored = context
         .blob
         .store
-        .get_setting(&properties_key(context.account))
+        .get_service_properties(&context.account.id)
         .await?;
     let body = stored.unwrap_or_else(|| DEFAULT_SERVICE_PROPERTIES.to_owned());
     Ok(xml_response(StatusCode::OK, body))
@@ -273,11 +263,17 @@ async fn set_service_properties(context: &Context<'_>, body: Body) -> Result<Res
     // Kept as sent and answered back by Get Blob Service Properties; azlite applies none of
     // it (no logging, metrics, CORS or retention): docs/protocols/blob.md.
     let stored = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{document}");
-    context
+    match context
         .blob
         .store
-        .put_setting(&properties_key(context.account), &stored)
-        .await?;
+        .set_service_properties(&context.account.id, &stored)
+        .await
+    {
+        Ok(()) => {}
+        // Deleted since this request found it.
+        Err(StoreError::Changed(_)) => return Err(BlobError::account_not_found()),
+        Err(error) => return Err(error.into()),
+    }
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

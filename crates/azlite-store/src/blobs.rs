@@ -314,4 +314,11 @@ pub trait BlobStore: Send + Sync {
     /// Every extent a blob or an uncommitted block references: what the content sweep
     /// keeps.
     async fn referenced_blob_extents(&self) -> StoreResult<Vec<Uuid>>;
+
+    /// The document Set Blob Service Properties last stored for the account, if any.
+    async fn get_service_properties(&self, account: &ResourceId) -> StoreResult<Option<String>>;
+    /// Stores the account's service properties document, replacing the last one. It is
+    /// deleted with the account, as its containers are.
+    async fn set_service_properties(&self, account: &ResourceId, document: &str)
+    -> StoreResult<()>;
 }

@@ -102,7 +102,7 @@ async fn the_file_is_in_wal_mode_at_the_latest_schema() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 9);
+    assert_eq!(version, 10);
 }
 
 #[tokio::test]
@@ -139,7 +139,7 @@ async fn a_store_from_a_newer_azlite_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::TooNew {
             found: 99,
-            known: 9,
+            known: 10,
         }) => {}
         other => panic!("expected TooNew, got {other:?}"),
     }

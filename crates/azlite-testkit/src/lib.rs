@@ -305,6 +305,28 @@ impl TestCloud {
             .expect("a client")
     }
 
+    /// Makes (as the owner) the resource group `group` of the default subscription, unless
+    /// it exists, and a StorageV2 Standard_LRS account `name` in it; answers the account's
+    /// id path. Panics unless ARM takes both.
+    pub async fn storage_account(&self, group: &str, name: &str) -> String {
+        let owner = self.owner_arm_token().await;
+        let group = self.group_path(group);
+        let body = serde_json::json!({ "location": "eastus" });
+        let (status, answer) = self
+            .arm(&owner, "PUT", &group, Some(body), "2021-04-01")
+            .await;
+        assert!(status == 200 || status == 201, "{answer}");
+        let path = format!("{group}/providers/Microsoft.Storage/storageAccounts/{name}");
+        let body = serde_json::json!({
+            "location": "eastus", "sku": { "name": "Standard_LRS" }, "kind": "StorageV2",
+        });
+        let (status, answer) = self
+            .arm(&owner, "PUT", &path, Some(body), "2023-05-01")
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        path
+    }
+
     /// The id path of a resource group of the default subscription.
     pub fn group_path(&self, name: &str) -> String {
         format!(

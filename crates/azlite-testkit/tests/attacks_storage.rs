@@ -199,23 +199,7 @@ async fn keyed_account(a: &Attack) -> KeyedAccount {
     let cloud = &a.cloud;
     let owner = cloud.owner_arm_token().await;
     let name = format!("st{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let group = cloud.group_path("st-forged");
-    let (status, body) = cloud
-        .arm(
-            &owner,
-            "PUT",
-            &group,
-            Some(json!({ "location": "eastus" })),
-            "2021-04-01",
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{body}");
-    let id = format!("{group}/providers/Microsoft.Storage/storageAccounts/{name}");
-    let account = json!({ "sku": { "name": "Standard_LRS" }, "kind": "StorageV2", "location": "eastus", "properties": {} });
-    let (status, body) = cloud
-        .arm(&owner, "PUT", &id, Some(account), STORAGE_API)
-        .await;
-    assert!((200..=202).contains(&status), "{body}");
+    let id = cloud.storage_account("st-forged", &name).await;
     let (status, keys) = cloud
         .arm(&owner, "POST", &format!("{id}/listKeys"), None, STORAGE_API)
         .await;

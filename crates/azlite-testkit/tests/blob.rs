@@ -706,3 +706,61 @@ fn md5_of(data: &[u8]) -> [u8; 16] {
     use md5::Digest;
     md5::Md5::digest(data).into()
 }
+
+#[tokio::test]
+async fn service_properties_are_the_accounts_own_and_go_with_it() {
+    let cloud = TestCloud::start().await.unwrap();
+    let name = format!("st{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let path = cloud.storage_account("st-props", &name).await;
+    let account = Account {
+        base: format!("https://{name}.blob.core.windows.net:{}", cloud.addr.port()),
+        http: client(&cloud, &name),
+        name: name.clone(),
+        id: path.clone(),
+    };
+    let token = cloud.owner_token(STORAGE_SCOPE).await.unwrap();
+    let properties = |account: &Account| {
+        let request = account.request("GET", "/?restype=service&comp=properties", Some(&token));
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let default = properties(&account).await;
+    assert!(default.contains("<Cors />"), "{default}");
+
+    let document = "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Cors>\
+        <CorsRule><AllowedOrigins>https://app.example</AllowedOrigins><AllowedMethods>GET</AllowedMethods>\
+        <AllowedHeaders>*</AllowedHeaders><ExposedHeaders>*</ExposedHeaders><MaxAgeInSeconds>60</MaxAgeInSeconds>\
+        </CorsRule></Cors></StorageServiceProperties>";
+    let response = account
+        .request("PUT", "/?restype=service&comp=properties", Some(&token))
+        .body(document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(properties(&account).await, document);
+
+    // Another account does not see them.
+    let other = cloud.storage_account("st-props", &format!("{name}0")).await;
+    let other_name = other.rsplit('/').next().unwrap();
+    let other = Account {
+        base: format!(
+            "https://{other_name}.blob.core.windows.net:{}",
+            cloud.addr.port()
+        ),
+        http: client(&cloud, other_name),
+        name: other_name.to_owned(),
+        id: other.clone(),
+    };
+    assert_eq!(properties(&other).await, default);
+
+    // An account deleted and made again under the same name starts from the defaults.
+    let owner = cloud.owner_arm_token().await;
+    let (status, body) = cloud.arm(&owner, "DELETE", &path, None, "2023-05-01").await;
+    assert!(status == 200 || status == 204, "{body}");
+    assert_eq!(cloud.storage_account("st-props", &name).await, path);
+    assert_eq!(properties(&account).await, default);
+}

@@ -8,7 +8,6 @@ use serde_json::json;
 const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
 const DATA_OWNER: &str = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
 const VERSION: &str = "2021-08-06";
-const API: &str = "2023-05-01";
 
 async fn move_clock(cloud: &TestCloud, seconds: i64) {
     let token = cloud.owner_arm_token().await;
@@ -50,43 +49,12 @@ async fn uncommitted(http: &reqwest::Client, base: &str, blob: &str, token: &str
 #[tokio::test]
 async fn uncommitted_blocks_expire_after_a_week_while_running() {
     let cloud = TestCloud::start().await.unwrap();
-    let owner = cloud.owner_arm_token().await;
-    let group = cloud.group_path("expiry");
-    let (status, body) = cloud
-        .arm(
-            &owner,
-            "PUT",
-            &group,
-            Some(json!({ "location": "eastus" })),
-            API,
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
     let name = "stexpiry1";
-    let account = format!("{group}/providers/Microsoft.Storage/storageAccounts/{name}");
-    let sent =
-        json!({ "location": "eastus", "sku": { "name": "Standard_LRS" }, "kind": "StorageV2" });
-    let (status, body) = cloud.arm(&owner, "PUT", &account, Some(sent), API).await;
-    assert_eq!(status, 200, "{body}");
+    let account = cloud.storage_account("expiry", name).await;
     let token = cloud.owner_token(STORAGE_SCOPE).await.unwrap();
-    let role = json!({ "properties": {
-        "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{DATA_OWNER}", cloud.info.subscription_id),
-        "principalId": oid(&token),
-    }});
-    let path = format!(
-        "{account}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
-    );
-    let (status, body) = cloud.arm(&owner, "PUT", &path, Some(role), API).await;
-    assert_eq!(status, 201, "{body}");
+    cloud.assign_role(&account, DATA_OWNER, &oid(&token)).await;
 
-    let ca = std::fs::read(&cloud.info.ca_certificate).unwrap();
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .no_proxy()
-        .resolve(&format!("{name}.blob.core.windows.net"), cloud.addr)
-        .build()
-        .unwrap();
+    let http = cloud.client_for(&format!("{name}.blob.core.windows.net"));
     let base = format!("https://{name}.blob.core.windows.net:{}", cloud.addr.port());
     let put = |path: String, token: String| {
         let http = http.clone();

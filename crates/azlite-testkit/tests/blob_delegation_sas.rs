@@ -56,23 +56,8 @@ fn element<'a>(xml: &'a str, name: &str) -> &'a str {
 async fn delegation_sas_object_ids_are_enforced() {
     let cloud = TestCloud::start().await.unwrap();
     let owner = cloud.owner_arm_token().await;
-    let group = cloud.group_path("st-udsas");
-    let (status, body) = cloud
-        .arm(
-            &owner,
-            "PUT",
-            &group,
-            Some(json!({ "location": "eastus" })),
-            API,
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
     let name = "studsas1";
-    let id = format!("{group}/providers/Microsoft.Storage/storageAccounts/{name}");
-    let sent =
-        json!({ "location": "eastus", "sku": { "name": "Standard_LRS" }, "kind": "StorageV2" });
-    let (status, body) = cloud.arm(&owner, "PUT", &id, Some(sent), API).await;
-    assert_eq!(status, 200, "{body}");
+    let id = cloud.storage_account("st-udsas", name).await;
 
     // The signer: the owner, with a data role on the account.
     let signer = cloud.owner_token(STORAGE_SCOPE).await.unwrap();

@@ -23,33 +23,9 @@ struct Account {
 }
 
 async fn create_account(cloud: &TestCloud) -> Account {
-    let owner = cloud.owner_arm_token().await;
     let name = format!("st{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let group = format!(
-        "/subscriptions/{}/resourceGroups/st-signed",
-        cloud.info.subscription_id
-    );
-    let (status, body) = cloud
-        .arm(
-            &owner,
-            "PUT",
-            &group,
-            Some(json!({ "location": "eastus" })),
-            "2021-04-01",
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{body}");
-    let id = format!("{group}/providers/Microsoft.Storage/storageAccounts/{name}");
-    let account = json!({ "sku": { "name": "Standard_LRS" }, "kind": "StorageV2", "location": "eastus", "properties": {} });
-    let (status, body) = cloud.arm(&owner, "PUT", &id, Some(account), API).await;
-    assert!((200..=202).contains(&status), "{body}");
-    let ca = std::fs::read(&cloud.info.ca_certificate).unwrap();
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .no_proxy()
-        .resolve(&format!("{name}.blob.core.windows.net"), cloud.addr)
-        .build()
-        .unwrap();
+    let id = cloud.storage_account("st-signed", &name).await;
+    let http = cloud.client_for(&format!("{name}.blob.core.windows.net"));
     Account {
         base: format!("https://{name}.blob.core.windows.net:{}", cloud.addr.port()),
         name,

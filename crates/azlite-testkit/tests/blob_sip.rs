@@ -4,7 +4,6 @@
 use azlite_storage_auth::sas::SasFields;
 use azlite_storage_auth::{AccountKey, format_sas_time};
 use azlite_testkit::TestCloud;
-use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 const API: &str = "2023-05-01";
@@ -14,23 +13,8 @@ const VERSION: &str = "2021-08-06";
 async fn sip_is_the_connections_source_address() {
     let cloud = TestCloud::start().await.unwrap();
     let owner = cloud.owner_arm_token().await;
-    let group = cloud.group_path("st-sip");
-    let (status, body) = cloud
-        .arm(
-            &owner,
-            "PUT",
-            &group,
-            Some(json!({ "location": "eastus" })),
-            API,
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
     let name = "stsip1";
-    let id = format!("{group}/providers/Microsoft.Storage/storageAccounts/{name}");
-    let sent =
-        json!({ "location": "eastus", "sku": { "name": "Standard_LRS" }, "kind": "StorageV2" });
-    let (status, body) = cloud.arm(&owner, "PUT", &id, Some(sent), API).await;
-    assert_eq!(status, 200, "{body}");
+    let id = cloud.storage_account("st-sip", name).await;
     let (status, keys) = cloud
         .arm(&owner, "POST", &format!("{id}/listKeys"), None, API)
         .await;

@@ -19,33 +19,11 @@ async fn call(
     cloud.arm(token, method, path, body, API).await
 }
 
-/// A group and an account in it; answers the account's path.
-async fn account(cloud: &TestCloud, owner: &str, group: &str, name: &str) -> String {
-    let (status, body) = call(
-        cloud,
-        owner,
-        "PUT",
-        &cloud.group_path(group),
-        Some(json!({ "location": "westeurope" })),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let path = format!(
-        "{}/providers/Microsoft.Storage/storageAccounts/{name}",
-        cloud.group_path(group)
-    );
-    let body =
-        json!({ "location": "westeurope", "sku": { "name": "Standard_LRS" }, "kind": "StorageV2" });
-    let (status, answer) = call(cloud, owner, "PUT", &path, Some(body)).await;
-    assert_eq!(status, 200, "{answer}");
-    path
-}
-
 #[tokio::test]
 async fn container_actions_are_checked_at_the_containers_scope() {
     let cloud = TestCloud::start().await.unwrap();
     let owner = cloud.owner_arm_token().await;
-    let account = account(&cloud, &owner, "ctr-rbac", "ctrrbac1").await;
+    let account = cloud.storage_account("ctr-rbac", "ctrrbac1").await;
     let containers = format!("{account}/blobServices/default/containers");
     for name in ["mine", "theirs"] {
         let (status, body) = call(
@@ -148,7 +126,7 @@ async fn container_actions_are_checked_at_the_containers_scope() {
 async fn bad_container_requests_write_nothing() {
     let cloud = TestCloud::start().await.unwrap();
     let owner = cloud.owner_arm_token().await;
-    let account = account(&cloud, &owner, "ctr-bad", "ctrbad1").await;
+    let account = cloud.storage_account("ctr-bad", "ctrbad1").await;
     let containers = format!("{account}/blobServices/default/containers");
     for (name, body, code) in [
         (

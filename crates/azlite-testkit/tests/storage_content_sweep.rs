@@ -37,22 +37,7 @@ async fn arm(cloud: &TestCloud, method: &str, path: &str, body: Option<Value>) -
 /// A group, an account in it with the owner as Storage Blob Data Owner, and `containers`
 /// in it; answers the account's path.
 async fn account(cloud: &TestCloud, group: &str, name: &str, containers: &[&str]) -> String {
-    let (status, body) = arm(
-        cloud,
-        "PUT",
-        &cloud.group_path(group),
-        Some(json!({ "location": "westeurope" })),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let path = format!(
-        "{}/providers/Microsoft.Storage/storageAccounts/{name}",
-        cloud.group_path(group)
-    );
-    let body =
-        json!({ "location": "westeurope", "sku": { "name": "Standard_LRS" }, "kind": "StorageV2" });
-    let (status, answer) = arm(cloud, "PUT", &path, Some(body)).await;
-    assert_eq!(status, 200, "{answer}");
+    let path = cloud.storage_account(group, name).await;
     let owner = cloud.owner_object_id().await;
     cloud.assign_role(&path, DATA_OWNER, &owner).await;
     for container in containers {

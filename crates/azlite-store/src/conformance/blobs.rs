@@ -510,8 +510,9 @@ pub async fn blob_listing(store: &dyn Store) {
     assert_eq!(seen, many);
 }
 
-/// An account's deletion (or its group's) takes its containers, blobs and blocks, and no
-/// other account's (an id that merely starts with the same text included).
+/// An account's deletion (or its group's) takes its containers, blobs, blocks and service
+/// properties, and no other account's (an id that merely starts with the same text
+/// included).
 pub async fn blob_cascade(store: &dyn Store) {
     let acct = account(store).await;
     let group = resource_group(acct.subscription_id, &acct.resource_group, T0);
@@ -547,6 +548,14 @@ pub async fn blob_cascade(store: &dyn Store) {
             .put_uncommitted_block(&a.id, "c", "u", &staged)
             .await
             .unwrap();
+        for document in ["<first/>", &format!("<{}/>", a.name)] {
+            store.set_service_properties(&a.id, document).await.unwrap();
+        }
+        assert_eq!(
+            store.get_service_properties(&a.id).await.unwrap(),
+            Some(format!("<{}/>", a.name)),
+            "the last document is kept"
+        );
     }
     let upper: azlite_types::ResourceId = acct.id.as_str().to_uppercase().parse().unwrap();
     apply(
@@ -574,6 +583,15 @@ pub async fn blob_cascade(store: &dyn Store) {
             .unwrap()
             .is_some()
     );
+    assert_eq!(store.get_service_properties(&acct.id).await.unwrap(), None);
+    assert_changed(
+        store.set_service_properties(&acct.id, "<late/>").await,
+        "service properties of a deleted account",
+    );
+    assert_eq!(
+        store.get_service_properties(&longer.id).await.unwrap(),
+        Some(format!("<{}/>", longer.name))
+    );
     store
         .create_container(&container(&acct, "c"))
         .await
@@ -593,6 +611,7 @@ pub async fn blob_cascade(store: &dyn Store) {
     .await;
     for a in [&acct, &longer] {
         assert!(store.get_container(&a.id, "c").await.unwrap().is_none());
+        assert_eq!(store.get_service_properties(&a.id).await.unwrap(), None);
         assert!(
             store
                 .list_blobs(&a.id, "c", "", None, 10)

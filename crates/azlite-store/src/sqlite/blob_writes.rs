@@ -470,7 +470,12 @@ pub(in crate::sqlite) fn delete_blobs_at_or_below(
     folded: &str,
 ) -> StoreResult<()> {
     let (lower, upper) = below(folded);
-    for table in ["blobs", "blob_uncommitted_blocks", "blob_containers"] {
+    for table in [
+        "blobs",
+        "blob_uncommitted_blocks",
+        "blob_containers",
+        "blob_service_properties",
+    ] {
         let sql = format!(
             "DELETE FROM {table} WHERE account_id_folded = ?1 \
              OR (account_id_folded >= ?2 AND account_id_folded < ?3)"

@@ -458,6 +458,43 @@ impl BlobStore for SqliteStore {
         })
         .await
     }
+
+    async fn get_service_properties(&self, account: &ResourceId) -> StoreResult<Option<String>> {
+        let account = folded_id(account);
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT document FROM blob_service_properties WHERE account_id_folded = ?1",
+            )
+            .and_then(|mut stmt| stmt.query_row([account], |row| row.get(0)).optional())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn set_service_properties(
+        &self,
+        account: &ResourceId,
+        document: &str,
+    ) -> StoreResult<()> {
+        let (account, document) = (folded_id(account), document.to_owned());
+        self.write(move |conn| {
+            // Only while the account exists: a document written after its deletion would
+            // outlive it, and greet an account created anew under its name.
+            let written = conn
+                .prepare_cached(
+                    "INSERT INTO blob_service_properties (account_id_folded, document) \
+                     SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM resources WHERE id_folded = ?1) \
+                     ON CONFLICT (account_id_folded) DO UPDATE SET document = excluded.document",
+                )
+                .and_then(|mut stmt| stmt.execute([&account, &document]))
+                .map_err(backend)?;
+            if written == 0 {
+                return Err(changed("account"));
+            }
+            Ok(())
+        })
+        .await
+    }
 }
 
 /// A blob's key in the read cache.

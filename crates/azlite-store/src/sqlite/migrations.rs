@@ -67,6 +67,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "Blob Storage: small blobs' content inline",
         sql: include_str!("migrations/0009_blob_inline_content.sql"),
     },
+    Migration {
+        version: 10,
+        name: "Blob Storage: service properties per account",
+        sql: include_str!("migrations/0010_blob_service_properties.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -161,6 +166,56 @@ mod tests {
             .query_row("SELECT count(*) FROM resource_groups", [], |r| r.get(0))
             .unwrap();
         assert_eq!(groups, 0, "the new tables exist");
+    }
+
+    #[test]
+    fn blob_service_properties_move_from_settings_with_their_account() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for migration in &MIGRATIONS[..9] {
+            conn.execute_batch(migration.sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        let account =
+            "/subscriptions/s/resourcegroups/rg/providers/microsoft.storage/storageaccounts/kept";
+        conn.execute(
+            "INSERT INTO resources (id, id_folded, subscription_id, resource_group, \
+             resource_group_folded, resource_type, resource_type_folded, name, location, tags, \
+             body, created_at, updated_at) \
+             VALUES (?1, ?1, 's', 'rg', 'rg', 't', 't', 'kept', 'eastus', '{}', '{}', 1, 1)",
+            [account],
+        )
+        .unwrap();
+        for (key, value) in [
+            (format!("blob-service-properties:{account}"), "<kept/>"),
+            (
+                "blob-service-properties:/subscriptions/s/resourcegroups/rg/providers/microsoft.storage/storageaccounts/gone".to_owned(),
+                "<gone/>",
+            ),
+            ("other".to_owned(), "stays"),
+        ] {
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)",
+                [key.as_str(), value],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let moved: Vec<(String, String)> = conn
+            .prepare("SELECT account_id_folded, document FROM blob_service_properties")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(moved, [(account.to_owned(), "<kept/>".to_owned())]);
+        let settings: Vec<String> = conn
+            .prepare("SELECT key FROM settings")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(settings, ["other"]);
     }
 
     #[test]
