@@ -6,14 +6,13 @@ use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use azlite_store::StoreError;
 
 use crate::auth::{self, Credential, Verifier};
 use crate::operation::{self, Operation};
 use crate::policy::{self, Authorized};
 use crate::request::{BlobHost, Query, split_path};
 use crate::wire::{header, iso8601, xml_escape};
-use azlite_store::StoreError;
-
 use crate::{Account, Blob, BlobError, Context, append, blobs, blocks, containers, listing};
 
 /// Versions are dates; anything else is not a version.

@@ -388,6 +388,14 @@ mod tests {
             write.await.unwrap().unwrap();
         }
         assert_eq!(rows(&store).await, 200);
+        // The runner lets go of the queue once it is empty (it releases just after its last
+        // group hands back the connection, so give it a moment).
+        for _ in 0..200 {
+            if !store.group.active.load(Ordering::SeqCst) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         assert!(!store.group.active.load(Ordering::SeqCst));
     }
 
